@@ -1,0 +1,38 @@
+//! One module per report format; each exposes a `FORMAT` registry entry.
+
+pub(crate) mod nessus;
+pub(crate) mod sarif;
+pub(crate) mod trivy;
+
+/// Implements the `Visitor` methods for every non-object JSON value as "skip
+/// it and return the default": a wrong-typed element is ignored, not fatal.
+macro_rules! ignore_non_map {
+    ($value:ty) => {
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<$value, A::Error> {
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(Default::default())
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<$value, E> {
+            Ok(Default::default())
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<$value, E> {
+            Ok(Default::default())
+        }
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<$value, E> {
+            Ok(Default::default())
+        }
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<$value, E> {
+            Ok(Default::default())
+        }
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<$value, E> {
+            Ok(Default::default())
+        }
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<$value, E> {
+            Ok(Default::default())
+        }
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<$value, E> {
+            Ok(Default::default())
+        }
+    };
+}
+pub(crate) use ignore_non_map;

@@ -1,0 +1,397 @@
+//! Conformance against other people's reports: the DefectDojo scanner samples
+//! in `$CTEM_FIXTURES/defectdojo/` and DefectDojo's expected results
+//! (`EXPECTED.tsv`).
+//!
+//! Every Trivy, SARIF and Nessus XML sample must parse (or, when it is
+//! genuinely not that format, fail detection with the documented error). Its
+//! finding count must equal DefectDojo's, and the per-finding assertions
+//! ctem can express (severity, CVE id, CWE, component name and version, CVSS,
+//! file and line) must hold, except where ctem counts or maps differently on
+//! purpose: those cases are listed, with the reason, in
+//! [`COUNT_DIFFERENCES`] and [`ASSERTION_DIFFERENCES`], and the test checks
+//! that each listed difference is still real.
+//!
+//! Not covered yet (CSV, no parser in ctem-ingest so far):
+//! - `tenable/issue_11102.csv`
+//! - `tenable/issue_9612.csv`
+//! - `tenable/nessus/nessus_many_vuln.csv`
+//! - `tenable/nessus/nessus_many_vuln2-all.csv`
+//! - `tenable/nessus/nessus_new.csv`
+//! - `tenable/nessus_was/nessus_was_many_vuln.csv`
+//! - `tenable/nessus_was/nessus_was_no_vuln.csv`
+
+use ctem_ingest::{IngestError, formats, parse, parse_path};
+use ctem_model::{Finding, WeaknessKind};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Tenable CSV exports: not parsed yet (see the module documentation).
+const CSV_NOT_YET: &[&str] = &[
+    "tenable/issue_11102.csv",
+    "tenable/issue_9612.csv",
+    "tenable/nessus/nessus_many_vuln.csv",
+    "tenable/nessus/nessus_many_vuln2-all.csv",
+    "tenable/nessus/nessus_new.csv",
+    "tenable/nessus_was/nessus_was_many_vuln.csv",
+    "tenable/nessus_was/nessus_was_no_vuln.csv",
+];
+
+/// Samples that are genuinely not recognisable as their format, with the
+/// registry format they still parse as when named explicitly and the count.
+const NOT_DETECTABLE: &[(&str, &str, u64, &str)] = &[(
+    "trivy/legacy_no_vuln.json",
+    "trivy",
+    0,
+    "the whole file is `null` (legacy Trivy with nothing found): no content to recognise; \
+     parsed as trivy when the caller names the format",
+)];
+
+/// Samples where ctem's finding count differs from DefectDojo's on purpose:
+/// (sample, DefectDojo count, ctem findings, ctem skipped, why).
+const COUNT_DIFFERENCES: &[(&str, u64, u64, u64, &str)] = &[
+    (
+        "trivy/license_scheme.json",
+        19,
+        0,
+        19,
+        "licences are compliance data, not exposures: ctem counts them as skipped",
+    ),
+    (
+        "sarif/SuppressionTestCurrent.sarif",
+        4,
+        1,
+        3,
+        "three results carry a suppression without status (= accepted): a suppressed result \
+         is not an open exposure, so ctem skips it; DefectDojo imports it as a false positive",
+    ),
+    (
+        "sarif/appendix_k4.sarif",
+        1,
+        0,
+        1,
+        "its only result is suppressed with status `accepted`",
+    ),
+    (
+        "tenable/nessus/nessus_v_unknown.xml",
+        32,
+        30,
+        266,
+        "DefectDojo merges items by plugin across the 7 hosts and keeps informational ones; \
+         ctem emits one finding per host and item and skips the 266 severity-0 items without a CVE",
+    ),
+    (
+        "tenable/nessus/nessus_with_cvssv3.nessus",
+        48,
+        146,
+        22,
+        "ctem emits one finding per CVE (19 items carry 138 CVEs, + 8 items without CVE) and \
+         skips 22 severity-0 items without a CVE; DefectDojo emits one finding per item",
+    ),
+    (
+        "tenable/nessus_was/nessus_was_many_vuln.xml",
+        5,
+        4,
+        1,
+        "`SSL/TLS Certificate Information` is informational (severity 0, no CVE): skipped",
+    ),
+];
+
+/// Per-finding assertions of EXPECTED.tsv that ctem does not meet on purpose:
+/// (sample, assertion as written in EXPECTED.tsv, why).
+const ASSERTION_DIFFERENCES: &[(&str, &str, &str)] = &[
+    (
+        "trivy/kubernetes.json",
+        "finding[0].file_path=gcr.io/google_samples/gb-redis-follower:v2 (debian 10.4)",
+        "an OS package has no location in ctem: the image is the asset, and the location is \
+         part of the exposure fingerprint",
+    ),
+    (
+        "sarif/bash-report.sarif",
+        "finding[6].severity=Info",
+        "SARIF level `note` is low in ctem (DefectDojo: info)",
+    ),
+    (
+        "sarif/dependency_check.sarif",
+        "finding[6].title=CVE-2019-11358 - jQuery before 3.4.0, as used in Drupal, Backdrop CMS, and other products, mishandles jQuery.extend(true, {}, ...) because of [...]",
+        "ctem cuts titles at 200 characters on the first line, DefectDojo at 150 with `[...]`",
+    ),
+];
+
+/// Attributes ctem maps differently for a whole tool: (tool folder,
+/// attribute, why). Assertions on them are not compared.
+const ATTRIBUTE_DIFFERENCES: &[(&str, &str, &str)] = &[(
+    "trivy",
+    "title",
+    "ctem keeps Trivy's own title (`Title` of the vulnerability or check); DefectDojo builds \
+     `<id> <package> <version>` or `<check id> - <title>`, which ctem keeps in separate fields",
+)];
+
+/// One row of EXPECTED.tsv.
+struct Expected {
+    count: Option<u64>,
+    assertions: Vec<String>,
+}
+
+fn root() -> Option<PathBuf> {
+    let Some(dir) = std::env::var_os("CTEM_FIXTURES") else {
+        eprintln!("skipped: CTEM_FIXTURES not set");
+        return None;
+    };
+    let dd = PathBuf::from(dir).join("defectdojo");
+    assert!(
+        dd.join("EXPECTED.tsv").is_file(),
+        "CTEM_FIXTURES is set but {} has no EXPECTED.tsv",
+        dd.display()
+    );
+    Some(dd)
+}
+
+/// EXPECTED.tsv rows of the trivy, sarif and tenable samples, by sample file.
+fn expected(dd: &Path) -> BTreeMap<String, Vec<Expected>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(b'\t')
+        .quoting(false)
+        .has_headers(true)
+        .flexible(true)
+        .from_path(dd.join("EXPECTED.tsv"))
+        .expect("EXPECTED.tsv opens");
+    let mut out: BTreeMap<String, Vec<Expected>> = BTreeMap::new();
+    for row in rdr.records() {
+        let row = row.expect("EXPECTED.tsv row");
+        let tool = row.get(0).unwrap_or("");
+        if !matches!(tool, "trivy" | "sarif" | "tenable") {
+            continue;
+        }
+        let file = row.get(1).unwrap_or("").to_string();
+        let count = row.get(2).and_then(|c| c.trim().parse::<u64>().ok());
+        // Quoting is off: a field that was quoted in the TSV keeps its quotes
+        // and doubles inner quotes.
+        let other = row.get(3).unwrap_or("");
+        let other = match other.strip_prefix('"').and_then(|o| o.strip_suffix('"')) {
+            Some(inner) => inner.replace("\"\"", "\""),
+            None => other.to_string(),
+        };
+        let assertions = other
+            .split("; ")
+            .map(str::trim)
+            .filter(|a| a.starts_with("finding["))
+            .map(str::to_string)
+            .collect();
+        out.entry(file)
+            .or_default()
+            .push(Expected { count, assertions });
+    }
+    out
+}
+
+/// Every sample under the folders of the formats ctem reads.
+fn samples(dd: &Path) -> Vec<String> {
+    fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.filter_map(Result::ok) {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, base, out);
+            } else if let Ok(rel) = p.strip_prefix(base) {
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for folder in ["trivy", "sarif", "tenable"] {
+        walk(&dd.join(folder), dd, &mut out);
+    }
+    out.sort();
+    out
+}
+
+/// Checks one `finding[i].attr=value` (or `finding[i].attr is None`)
+/// assertion; `None` when ctem has no equivalent of the attribute.
+fn check(findings: &[Finding], assertion: &str) -> Option<Result<(), String>> {
+    let rest = assertion.strip_prefix("finding[")?;
+    let (index, rest) = rest.split_once("].")?;
+    let index: i64 = index.parse().ok()?;
+    let i = if index < 0 {
+        findings.len().checked_sub(index.unsigned_abs() as usize)?
+    } else {
+        index as usize
+    };
+    let Some(f) = findings.get(i) else {
+        return Some(Err(format!("ctem has no finding[{index}]")));
+    };
+    let fail = |got: String| Some(Err(format!("ctem has {got}")));
+    if rest == "unsaved_vulnerability_ids is None" {
+        return match f.weakness.kind {
+            WeaknessKind::Cve | WeaknessKind::Ghsa => fail(f.weakness.id.clone()),
+            _ => Some(Ok(())),
+        };
+    }
+    let (attr, value) = rest.split_once('=')?;
+    let ok = match attr {
+        "severity" => f.severity.as_str().eq_ignore_ascii_case(value),
+        "title" => f.title == value,
+        "cvssv3" => f.cvss_vector.as_deref() == Some(value),
+        "cvssv3_score" => {
+            f.cvss_score.map(|s| format!("{s}"))
+                == value.parse::<f64>().ok().map(|v| format!("{v}"))
+        }
+        "component_name" => f.component.as_ref().map(|c| c.name.as_str()) == Some(value),
+        "component_version" => {
+            f.component.as_ref().and_then(|c| c.version.as_deref()) == Some(value)
+        }
+        "mitigation" if f.tool == "trivy" && f.weakness.kind != WeaknessKind::Misconfiguration => {
+            f.component
+                .as_ref()
+                .and_then(|c| c.fixed_version.as_deref())
+                == Some(value)
+        }
+        "unsaved_vulnerability_ids[0]" => {
+            f.weakness.id == value || f.weakness.aliases.iter().any(|a| a == value)
+        }
+        "cwe" => match value {
+            "0" | "None" => f.weakness.cwes.is_empty(),
+            n => f.weakness.cwes.first().map(String::as_str) == Some(&format!("CWE-{n}")),
+        },
+        "file_path" => match &f.location {
+            Some(l) => value.is_empty() || l == value || l.starts_with(&format!("{value}:")),
+            None => value.is_empty(),
+        },
+        "line" => f
+            .location
+            .as_deref()
+            .is_some_and(|l| l.ends_with(&format!(":{value}"))),
+        _ => return None,
+    };
+    if ok {
+        Some(Ok(()))
+    } else {
+        fail(format!("{f:?}"))
+    }
+}
+
+#[test]
+fn defectdojo_samples() {
+    let Some(dd) = root() else { return };
+    let expected = expected(&dd);
+    let mut checked_counts = 0;
+    let mut checked_assertions = 0;
+    let mut failures: Vec<String> = Vec::new();
+
+    for rel in samples(&dd) {
+        if rel.ends_with(".csv") {
+            assert!(
+                CSV_NOT_YET.contains(&rel.as_str()),
+                "{rel}: CSV not listed as not covered yet"
+            );
+            eprintln!("not covered yet (CSV): {rel}");
+            continue;
+        }
+        let path = dd.join(&rel);
+        let mut findings = Vec::new();
+        let result = parse_path(&path, &mut |f| {
+            findings.push(f);
+            Ok(())
+        });
+        let summary = match (result, NOT_DETECTABLE.iter().find(|n| n.0 == rel)) {
+            (Ok(s), None) => s,
+            (Err(e), None) => {
+                failures.push(format!("{rel}: does not parse: {e}"));
+                continue;
+            }
+            (Ok(_), Some(_)) => {
+                failures.push(format!("{rel}: listed as not detectable but was detected"));
+                continue;
+            }
+            (Err(e), Some((_, format, count, why))) => {
+                assert!(matches!(e, IngestError::UnknownFormat { .. }), "{rel}: {e}");
+                let f = formats().iter().find(|f| f.name == *format).copied();
+                let f = f.expect("format registered");
+                let bytes = std::fs::read(&path).expect("read");
+                let s = parse(f, &bytes[..], &rel, &mut |_| Ok(()))
+                    .unwrap_or_else(|e| panic!("{rel} as {format}: {e}"));
+                assert_eq!(s.findings, *count, "{rel}");
+                eprintln!("not detectable on purpose: {rel}: {why}");
+                continue;
+            }
+        };
+        assert_eq!(summary.findings, findings.len() as u64, "{rel}");
+
+        let rows = expected.get(&rel).map(Vec::as_slice).unwrap_or_default();
+        let dd_count = rows.iter().find_map(|r| r.count);
+        let difference = COUNT_DIFFERENCES.iter().find(|d| d.0 == rel);
+        match (dd_count, difference) {
+            (Some(want), None) => {
+                checked_counts += 1;
+                if summary.findings != want {
+                    failures.push(format!(
+                        "{rel}: ctem {} findings, DefectDojo {want}",
+                        summary.findings
+                    ));
+                }
+            }
+            (Some(want), Some((_, dd_n, ctem_n, skipped, why))) => {
+                checked_counts += 1;
+                assert_eq!(
+                    want, *dd_n,
+                    "{rel}: DefectDojo's count changed; update the table"
+                );
+                if (summary.findings, summary.skipped) != (*ctem_n, *skipped) {
+                    failures.push(format!(
+                        "{rel}: documented difference no longer holds: ctem {} findings {} skipped, \
+                         table says {ctem_n} and {skipped} ({why})",
+                        summary.findings, summary.skipped
+                    ));
+                }
+            }
+            (None, Some(_)) => {
+                failures.push(format!("{rel}: count difference listed, no count expected"))
+            }
+            (None, None) => {}
+        }
+
+        // Finding indexes are comparable only when the counts agree.
+        let comparable = dd_count.is_none_or(|n| n == summary.findings);
+        for a in rows.iter().flat_map(|r| r.assertions.iter()) {
+            let tool = rel.split('/').next().unwrap_or("");
+            let attr = a
+                .split_once("].")
+                .map(|(_, r)| r.split(['=', ' ']).next().unwrap_or(""))
+                .unwrap_or("");
+            if ATTRIBUTE_DIFFERENCES
+                .iter()
+                .any(|d| d.0 == tool && d.1 == attr)
+            {
+                continue;
+            }
+            let documented = ASSERTION_DIFFERENCES
+                .iter()
+                .find(|d| d.0 == rel && d.1 == a.as_str());
+            if !comparable {
+                continue;
+            }
+            match (check(&findings, a), documented) {
+                (None, None) => {}
+                (Some(Ok(())), None) => checked_assertions += 1,
+                (Some(Err(why)), None) => failures.push(format!("{rel}: {a}: {why}")),
+                (Some(Ok(())), Some(_)) => {
+                    failures.push(format!("{rel}: {a}: listed as a difference but holds"))
+                }
+                (Some(Err(_)), Some(_)) => checked_assertions += 1,
+                (None, Some(_)) => failures.push(format!("{rel}: {a}: listed but not checkable")),
+            }
+        }
+    }
+    for (rel, ..) in COUNT_DIFFERENCES {
+        assert!(dd.join(rel).is_file(), "{rel}: listed but missing");
+    }
+    eprintln!("checked {checked_counts} counts and {checked_assertions} finding assertions");
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(checked_counts >= 25, "only {checked_counts} counts checked");
+}

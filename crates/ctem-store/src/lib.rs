@@ -1,0 +1,135 @@
+//! Persistence for a ctem workspace.
+//!
+//! **Architecture invariant:** this is the only crate that knows SQL. Its
+//! public API speaks in `ctem_model` types and small row structs of its own;
+//! no `rusqlite` type crosses it, so a PostgreSQL backend can implement the
+//! same API without the phases noticing.
+//!
+//! The embedded default is one SQLite file per workspace (`ctem.db`) in WAL
+//! mode. Schema changes are numbered migrations applied in a transaction at
+//! open. Every state change — an import, a new, resolved or reopened
+//! exposure, a feed snapshot, a validation, a changed decision — is appended
+//! to the hash-chained audit log in the same transaction as the change
+//! itself, so the log and the state can never disagree.
+//!
+//! Imports are all-or-nothing: [`ImportTx`] holds one transaction from the
+//! first finding to the commit; dropping it, an error, or a killed process
+//! leaves the database exactly as before.
+
+#![forbid(unsafe_code)]
+
+mod audit;
+mod import;
+mod migrate;
+mod queries;
+
+pub use audit::AuditVerification;
+pub use import::{ImportMeta, ImportSummary, ImportTx};
+pub use queries::{
+    CycleRecord, DecisionChange, EpssRow, ExposureRow, FeedSnapshot, ImportRecord, KevRow,
+    StateDigest,
+};
+
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+
+/// Errors from the store; they name the database file.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {source}")]
+    Sqlite {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("database {path}: schema version {found} is newer than this ctem understands ({known}); upgrade ctem")]
+    SchemaTooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("database {path}: corrupt value in {what}: {detail}")]
+    Corrupt {
+        path: String,
+        what: String,
+        detail: String,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A workspace database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its
+    /// schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        let conn = Connection::open(path).map_err(|e| sqlite_err(path, e))?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.configure()?;
+        migrate::migrate(&mut store)?;
+        Ok(store)
+    }
+
+    /// An in-memory store, for tests and `ctem parse`-style dry runs.
+    pub fn open_in_memory() -> Result<Store> {
+        let path = PathBuf::from(":memory:");
+        let conn = Connection::open_in_memory().map_err(|e| sqlite_err(&path, e))?;
+        let mut store = Store { conn, path };
+        store.configure()?;
+        migrate::migrate(&mut store)?;
+        Ok(store)
+    }
+
+    fn configure(&mut self) -> Result<()> {
+        // WAL keeps readers (the dashboard) unblocked during an import;
+        // synchronous=NORMAL is durable across process crashes in WAL mode.
+        self.conn
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = NORMAL;
+                 PRAGMA foreign_keys = ON;
+                 PRAGMA busy_timeout = 10000;
+                 PRAGMA cache_size = -65536;",
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        sqlite_err(&self.path, e)
+    }
+
+    fn corrupt(&self, what: &str, detail: impl Into<String>) -> StoreError {
+        StoreError::Corrupt {
+            path: self.path.display().to_string(),
+            what: what.to_string(),
+            detail: detail.into(),
+        }
+    }
+}
+
+fn sqlite_err(path: &Path, source: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite {
+        path: path.display().to_string(),
+        source,
+    }
+}

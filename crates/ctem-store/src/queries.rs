@@ -1,0 +1,641 @@
+//! Reads and writes other than imports: inventory, feeds, validations,
+//! decisions, cycles.
+
+use crate::audit::AuditWriter;
+use crate::{sqlite_err, Result, Store};
+use ctem_model::{
+    Asset, AssetIdentity, AssetKind, Component, Decision, Exposure, ExposureStatus, Severity,
+    Tier, ValidationRecord, ValidationState, Weakness,
+};
+use rusqlite::{params, OptionalExtension, Row};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// A feed snapshot as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FeedSnapshot {
+    pub id: i64,
+    /// `kev` or `epss`.
+    pub feed: String,
+    /// KEV catalogue version or EPSS model version.
+    pub version: String,
+    /// KEV release date or EPSS score date.
+    pub data_date: i64,
+    pub loaded_at: i64,
+    pub source: String,
+    pub sha256: String,
+    pub rows: i64,
+}
+
+/// One KEV entry as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KevRow {
+    pub cve: String,
+    pub date_added: i64,
+    pub due_date: Option<i64>,
+    pub ransomware: bool,
+    pub vendor: String,
+    pub product: String,
+    pub name: String,
+}
+
+/// One EPSS score as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EpssRow<'a> {
+    pub cve: &'a str,
+    pub epss: f64,
+    pub percentile: f64,
+}
+
+/// An exposure with the asset it is on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExposureRow {
+    pub exposure: Exposure,
+    pub asset: Asset,
+}
+
+/// An import as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportRecord {
+    pub id: i64,
+    pub tool: String,
+    pub format: String,
+    pub file: String,
+    pub started_at: i64,
+    pub findings: i64,
+    pub new: i64,
+    pub resolved: i64,
+}
+
+/// A decision whose tier, due date or owner changed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DecisionChange {
+    pub exposure_id: String,
+    pub old_tier: Option<Tier>,
+    pub new_tier: Tier,
+    pub old_due: Option<i64>,
+    pub new_due: Option<i64>,
+}
+
+/// A completed cycle.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CycleRecord {
+    pub id: i64,
+    pub started_at: i64,
+    pub finished_at: i64,
+    pub summary: serde_json::Value,
+}
+
+/// Row counts and the audit head: two equal digests mean two equal states.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StateDigest {
+    pub counts: Vec<(String, i64)>,
+    pub audit_head: String,
+    pub exposures_hash: String,
+}
+
+const EXPOSURE_COLS: &str = "e.id, e.asset_id, e.weakness, e.component, e.title, e.severity,
+    e.cvss_vector, e.cvss_score, e.port, e.location, e.first_seen, e.last_seen, e.status,
+    (SELECT group_concat(tool, ',') FROM (SELECT tool FROM evidence v WHERE v.exposure_id = e.id ORDER BY tool)),
+    a.id, a.kind, a.name, a.identity, a.first_seen, a.last_seen";
+
+fn json_err(e: serde_json::Error) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+}
+
+fn text_err(what: &str, v: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("unknown {what} `{v}`").into(),
+    )
+}
+
+fn exposure_row(r: &Row<'_>) -> rusqlite::Result<ExposureRow> {
+    let weakness: String = r.get(2)?;
+    let weakness: Weakness = serde_json::from_str(&weakness).map_err(json_err)?;
+    let component: Option<String> = r.get(3)?;
+    let component: Option<Component> = match component {
+        Some(c) => Some(serde_json::from_str(&c).map_err(json_err)?),
+        None => None,
+    };
+    let severity: String = r.get(5)?;
+    let status: String = r.get(12)?;
+    let sources: Option<String> = r.get(13)?;
+    let kind: String = r.get(15)?;
+    let identity: String = r.get(17)?;
+    let identity: AssetIdentity = serde_json::from_str(&identity).map_err(json_err)?;
+    Ok(ExposureRow {
+        exposure: Exposure {
+            id: r.get(0)?,
+            asset_id: r.get(1)?,
+            weakness,
+            component,
+            title: r.get(4)?,
+            severity: Severity::parse_loose(&severity).ok_or_else(|| text_err("severity", &severity))?,
+            cvss_vector: r.get(6)?,
+            cvss_score: r.get(7)?,
+            port: r.get(8)?,
+            location: r.get(9)?,
+            sources: sources
+                .map(|s| s.split(',').map(str::to_string).collect())
+                .unwrap_or_default(),
+            first_seen: r.get(10)?,
+            last_seen: r.get(11)?,
+            status: ExposureStatus::parse(&status).ok_or_else(|| text_err("status", &status))?,
+        },
+        asset: Asset {
+            id: r.get(14)?,
+            kind: AssetKind::parse(&kind).ok_or_else(|| text_err("asset kind", &kind))?,
+            name: r.get(16)?,
+            identity,
+            first_seen: r.get(18)?,
+            last_seen: r.get(19)?,
+        },
+    })
+}
+
+impl Store {
+    /// Exposures with their assets; `active_only` keeps open and fix-pending
+    /// ones. Ordered by id, so output is deterministic.
+    pub fn exposures(&self, active_only: bool) -> Result<Vec<ExposureRow>> {
+        let filter = if active_only {
+            "WHERE e.status IN ('open', 'fix_pending')"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {EXPOSURE_COLS} FROM exposures e JOIN assets a ON a.id = e.asset_id {filter} ORDER BY e.id"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], exposure_row).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// One exposure by id or unique id prefix (at least 6 characters).
+    pub fn exposure(&self, id_or_prefix: &str) -> Result<Option<ExposureRow>> {
+        let sql = format!(
+            "SELECT {EXPOSURE_COLS} FROM exposures e JOIN assets a ON a.id = e.asset_id
+             WHERE e.id = ?1 OR (length(?1) >= 6 AND e.id LIKE ?1 || '%') LIMIT 2"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([id_or_prefix.to_ascii_lowercase()], exposure_row)
+            .map_err(|e| self.err(e))?;
+        let mut v = rows
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))?;
+        if v.len() == 1 {
+            Ok(v.pop())
+        } else if v.is_empty() {
+            Ok(None)
+        } else {
+            Err(crate::StoreError::Other(format!(
+                "exposure id prefix `{id_or_prefix}` is ambiguous: give more characters"
+            )))
+        }
+    }
+
+    /// Number of assets in the inventory.
+    pub fn asset_count(&self) -> Result<i64> {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM assets", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records of past imports, newest first.
+    pub fn imports(&self) -> Result<Vec<ImportRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, tool, format, file, started_at, findings, new, resolved FROM imports ORDER BY id DESC")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(ImportRecord {
+                    id: r.get(0)?,
+                    tool: r.get(1)?,
+                    format: r.get(2)?,
+                    file: r.get(3)?,
+                    started_at: r.get(4)?,
+                    findings: r.get(5)?,
+                    new: r.get(6)?,
+                    resolved: r.get(7)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Stores a KEV snapshot; the previous one stays for history.
+    pub fn save_kev(&mut self, snap: &FeedSnapshot, rows: &[KevRow], actor: &str) -> Result<i64> {
+        let path = self.path.clone();
+        let e = |e| sqlite_err(&path, e);
+        let tx = self.conn.transaction().map_err(e)?;
+        let id = insert_snapshot(&tx, snap).map_err(e)?;
+        {
+            let mut stmt = tx
+                .prepare(
+                    "INSERT OR REPLACE INTO kev_entries (snapshot_id, cve, date_added, due_date, ransomware, vendor, product, name)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )
+                .map_err(e)?;
+            for r in rows {
+                stmt.execute(params![
+                    id,
+                    r.cve.to_ascii_uppercase(),
+                    r.date_added,
+                    r.due_date,
+                    r.ransomware,
+                    r.vendor,
+                    r.product,
+                    r.name
+                ])
+                .map_err(e)?;
+            }
+        }
+        let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
+        audit
+            .append(&tx, snap.loaded_at, "feed.kev", &snap.version, &serde_json::to_value(snap).unwrap_or_default())
+            .map_err(e)?;
+        tx.commit().map_err(e)?;
+        Ok(id)
+    }
+
+    /// Stores an EPSS snapshot; the previous one stays for history.
+    pub fn save_epss<'a>(
+        &mut self,
+        snap: &FeedSnapshot,
+        rows: impl Iterator<Item = EpssRow<'a>>,
+        actor: &str,
+    ) -> Result<i64> {
+        let path = self.path.clone();
+        let e = |e| sqlite_err(&path, e);
+        let tx = self.conn.transaction().map_err(e)?;
+        let id = insert_snapshot(&tx, snap).map_err(e)?;
+        {
+            let mut stmt = tx
+                .prepare("INSERT OR REPLACE INTO epss_scores (snapshot_id, cve, epss, percentile) VALUES (?1, ?2, ?3, ?4)")
+                .map_err(e)?;
+            for r in rows {
+                stmt.execute(params![id, r.cve, r.epss, r.percentile])
+                    .map_err(e)?;
+            }
+        }
+        let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
+        audit
+            .append(&tx, snap.loaded_at, "feed.epss", &snap.version, &serde_json::to_value(snap).unwrap_or_default())
+            .map_err(e)?;
+        tx.commit().map_err(e)?;
+        Ok(id)
+    }
+
+    /// The newest snapshot of a feed (`kev` or `epss`).
+    pub fn latest_feed(&self, feed: &str) -> Result<Option<FeedSnapshot>> {
+        self.conn
+            .query_row(
+                "SELECT id, feed, version, data_date, loaded_at, source, sha256, rows FROM feed_snapshots
+                 WHERE feed = ?1 ORDER BY id DESC LIMIT 1",
+                [feed],
+                |r| {
+                    Ok(FeedSnapshot {
+                        id: r.get(0)?,
+                        feed: r.get(1)?,
+                        version: r.get(2)?,
+                        data_date: r.get(3)?,
+                        loaded_at: r.get(4)?,
+                        source: r.get(5)?,
+                        sha256: r.get(6)?,
+                        rows: r.get(7)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// KEV entries of a snapshot, by CVE.
+    pub fn kev_entries(&self, snapshot_id: i64) -> Result<HashMap<String, KevRow>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT cve, date_added, due_date, ransomware, vendor, product, name FROM kev_entries WHERE snapshot_id = ?1")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([snapshot_id], |r| {
+                Ok(KevRow {
+                    cve: r.get(0)?,
+                    date_added: r.get(1)?,
+                    due_date: r.get(2)?,
+                    ransomware: r.get(3)?,
+                    vendor: r.get(4)?,
+                    product: r.get(5)?,
+                    name: r.get(6)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = HashMap::new();
+        for r in rows {
+            let r = r.map_err(|e| self.err(e))?;
+            out.insert(r.cve.clone(), r);
+        }
+        Ok(out)
+    }
+
+    /// EPSS scores of a snapshot for the CVEs that exposures mention.
+    pub fn epss_scores_for_exposures(&self, snapshot_id: i64) -> Result<HashMap<String, (f64, f64)>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT s.cve, s.epss, s.percentile FROM epss_scores s
+                 WHERE s.snapshot_id = ?1 AND s.cve IN (SELECT weakness_id FROM exposures WHERE weakness_kind = 'cve')",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([snapshot_id], |r| {
+                Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?)))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<HashMap<_, _>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records validation results and audits each one.
+    pub fn add_validations(&mut self, records: &[ValidationRecord], actor: &str) -> Result<()> {
+        let path = self.path.clone();
+        let e = |e| sqlite_err(&path, e);
+        let now = ctem_model::now();
+        let tx = self.conn.transaction().map_err(e)?;
+        let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
+        for v in records {
+            tx.prepare_cached(
+                "INSERT INTO validations (exposure_id, state, method, tool, control, reason, evidence, validated_at, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    v.exposure_id,
+                    v.state.as_str(),
+                    v.method,
+                    v.tool,
+                    v.control,
+                    v.reason,
+                    v.evidence,
+                    v.validated_at,
+                    now
+                ])
+            })
+            .map_err(e)?;
+            audit
+                .append(
+                    &tx,
+                    now,
+                    "validation",
+                    &v.exposure_id,
+                    &serde_json::json!({"state": v.state.as_str(), "method": v.method, "tool": v.tool, "control": v.control}),
+                )
+                .map_err(e)?;
+        }
+        tx.commit().map_err(e)
+    }
+
+    /// The latest validation of every exposure that has one.
+    pub fn latest_validations(&self) -> Result<HashMap<String, ValidationRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT exposure_id, state, method, tool, control, reason, evidence, validated_at FROM validations
+                 ORDER BY exposure_id, validated_at, id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                let state: String = r.get(1)?;
+                Ok(ValidationRecord {
+                    exposure_id: r.get(0)?,
+                    state: ValidationState::parse(&state).ok_or_else(|| text_err("validation state", &state))?,
+                    method: r.get(2)?,
+                    tool: r.get(3)?,
+                    control: r.get(4)?,
+                    reason: r.get(5)?,
+                    evidence: r.get(6)?,
+                    validated_at: r.get(7)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = HashMap::new();
+        for r in rows {
+            let r = r.map_err(|e| self.err(e))?;
+            out.insert(r.exposure_id.clone(), r);
+        }
+        Ok(out)
+    }
+
+    /// The current decision of every exposure that has one.
+    pub fn decisions(&self) -> Result<Vec<Decision>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT decision FROM decisions ORDER BY tier, score DESC, exposure_id")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                let s: String = r.get(0)?;
+                serde_json::from_str::<Decision>(&s).map_err(json_err)
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The current decision of one exposure.
+    pub fn decision(&self, exposure_id: &str) -> Result<Option<Decision>> {
+        let s: Option<String> = self
+            .conn
+            .query_row("SELECT decision FROM decisions WHERE exposure_id = ?1", [exposure_id], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?;
+        match s {
+            None => Ok(None),
+            Some(s) => serde_json::from_str(&s)
+                .map(Some)
+                .map_err(|e| self.corrupt("decisions", e.to_string())),
+        }
+    }
+
+    /// Replaces the decisions with a new set, in one transaction, and audits
+    /// every change of tier, due date or owner. Returns the changes.
+    pub fn save_decisions(&mut self, decisions: &[Decision], actor: &str) -> Result<Vec<DecisionChange>> {
+        let previous: HashMap<String, (Tier, Option<i64>, Option<String>)> = self
+            .decisions()?
+            .into_iter()
+            .map(|d| (d.exposure_id, (d.tier, d.due, d.owner)))
+            .collect();
+        let path = self.path.clone();
+        let e = |e| sqlite_err(&path, e);
+        let now = ctem_model::now();
+        let tx = self.conn.transaction().map_err(e)?;
+        let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
+        tx.execute("DELETE FROM decisions", []).map_err(e)?;
+        let mut changes = Vec::new();
+        for d in decisions {
+            let json = serde_json::to_string(d).unwrap_or_else(|_| "{}".into());
+            tx.prepare_cached(
+                "INSERT INTO decisions (exposure_id, tier, score, in_scope, service_id, owner, exploitable_intel,
+                    reachable, validation, sla_days, due, tier_since, decided_at, policy_version, decision)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    d.exposure_id,
+                    d.tier.as_str(),
+                    d.score,
+                    d.in_scope,
+                    d.service_id,
+                    d.owner,
+                    d.exploitable_intel,
+                    d.reachable,
+                    d.validation.as_str(),
+                    d.sla_days,
+                    d.due,
+                    d.tier_since,
+                    d.decided_at,
+                    d.policy_version,
+                    json
+                ])
+            })
+            .map_err(e)?;
+            let old = previous.get(&d.exposure_id);
+            let changed = match old {
+                None => true,
+                Some((t, due, owner)) => *t != d.tier || *due != d.due || *owner != d.owner,
+            };
+            if changed {
+                let rule = d.policy_path.last().cloned().unwrap_or_default();
+                audit
+                    .append(
+                        &tx,
+                        now,
+                        "decision",
+                        &d.exposure_id,
+                        &serde_json::json!({
+                            "old_tier": old.map(|o| o.0.as_str()),
+                            "tier": d.tier.as_str(),
+                            "old_due": old.and_then(|o| o.1).map(ctem_model::fmt_date),
+                            "due": d.due.map(ctem_model::fmt_date),
+                            "owner": d.owner,
+                            "rule": rule,
+                            "policy_version": d.policy_version,
+                        }),
+                    )
+                    .map_err(e)?;
+                changes.push(DecisionChange {
+                    exposure_id: d.exposure_id.clone(),
+                    old_tier: old.map(|o| o.0),
+                    new_tier: d.tier,
+                    old_due: old.and_then(|o| o.1),
+                    new_due: d.due,
+                });
+            }
+        }
+        tx.commit().map_err(e)?;
+        Ok(changes)
+    }
+
+    /// Records a completed cycle.
+    pub fn record_cycle(&mut self, started_at: i64, finished_at: i64, summary: &serde_json::Value, actor: &str) -> Result<i64> {
+        let path = self.path.clone();
+        let e = |e| sqlite_err(&path, e);
+        let tx = self.conn.transaction().map_err(e)?;
+        tx.execute(
+            "INSERT INTO cycles (started_at, finished_at, summary) VALUES (?1, ?2, ?3)",
+            params![started_at, finished_at, summary.to_string()],
+        )
+        .map_err(e)?;
+        let id = tx.last_insert_rowid();
+        let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
+        audit
+            .append(&tx, finished_at, "cycle", &id.to_string(), summary)
+            .map_err(e)?;
+        tx.commit().map_err(e)?;
+        Ok(id)
+    }
+
+    /// Completed cycles, newest first.
+    pub fn cycles(&self) -> Result<Vec<CycleRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, started_at, finished_at, summary FROM cycles ORDER BY id DESC")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                let s: String = r.get(3)?;
+                Ok(CycleRecord {
+                    id: r.get(0)?,
+                    started_at: r.get(1)?,
+                    finished_at: r.get(2)?,
+                    summary: serde_json::from_str(&s).unwrap_or_default(),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// A digest of the whole state, to prove two states equal.
+    pub fn state_digest(&self) -> Result<StateDigest> {
+        let tables = [
+            "imports",
+            "assets",
+            "asset_identifiers",
+            "exposures",
+            "evidence",
+            "feed_snapshots",
+            "kev_entries",
+            "epss_scores",
+            "validations",
+            "decisions",
+            "risk_acceptances",
+            "cycles",
+            "audit_log",
+        ];
+        let mut counts = Vec::new();
+        for t in tables {
+            let n: i64 = self
+                .conn
+                .query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0))
+                .map_err(|e| self.err(e))?;
+            counts.push((t.to_string(), n));
+        }
+        let audit_head: String = self
+            .conn
+            .query_row("SELECT COALESCE(MAX(hash), '') FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, status, last_seen FROM exposures ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        let mut acc = String::new();
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let id: String = r.get(0).map_err(|e| self.err(e))?;
+            let st: String = r.get(1).map_err(|e| self.err(e))?;
+            let ls: i64 = r.get(2).map_err(|e| self.err(e))?;
+            acc.push_str(&format!("{id}|{st}|{ls}\n"));
+        }
+        let exposures_hash = ctem_model::exposure_fingerprint(&acc, "", None, None);
+        Ok(StateDigest {
+            counts,
+            audit_head,
+            exposures_hash,
+        })
+    }
+}
+
+fn insert_snapshot(tx: &rusqlite::Transaction<'_>, s: &FeedSnapshot) -> rusqlite::Result<i64> {
+    tx.execute(
+        "INSERT INTO feed_snapshots (feed, version, data_date, loaded_at, source, sha256, rows)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![s.feed, s.version, s.data_date, s.loaded_at, s.source, s.sha256, s.rows],
+    )?;
+    Ok(tx.last_insert_rowid())
+}

@@ -1,0 +1,48 @@
+//! The `ctem` command: a thin layer over the library crates.
+//!
+//! `cli` declares the command line, `commands` runs each subcommand,
+//! `engine` wires the phases of the CTEM loop together over the store, and
+//! `workspace` knows where a workspace keeps its files.
+
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod commands;
+pub mod engine;
+pub mod error;
+pub mod table;
+pub mod workspace;
+
+use clap::Parser;
+
+/// Parses the arguments, runs the command and returns the process exit code.
+pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
+    let cli = match cli::Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { error::ExitCode::Usage as u8 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let progress = match cli.progress {
+        cli::ProgressArg::None => engine::Progress::None,
+        cli::ProgressArg::Lines => engine::Progress::Lines,
+    };
+    let ctx = commands::Ctx {
+        ws: workspace::Workspace::new(cli.workspace.clone()),
+        output: cli.output,
+        progress,
+        actor: std::env::var("CTEM_ACTOR")
+            .or_else(|_| std::env::var("USER"))
+            .map(|u| format!("cli:{u}"))
+            .unwrap_or_else(|_| "cli".to_string()),
+    };
+    match commands::run(&ctx, cli.command) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.code as u8
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! A workspace: a directory holding `ctem.toml` (the scope) and `ctem.db`
+//! (the store).
+
+use crate::error::{CliError, ExitCode};
+use ctem_scope::Scope;
+use ctem_store::Store;
+use std::path::{Path, PathBuf};
+
+pub const SCOPE_FILE: &str = "ctem.toml";
+pub const DB_FILE: &str = "ctem.db";
+
+/// A workspace directory.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub dir: PathBuf,
+}
+
+impl Workspace {
+    pub fn new(dir: impl Into<PathBuf>) -> Workspace {
+        Workspace { dir: dir.into() }
+    }
+
+    pub fn scope_path(&self) -> PathBuf {
+        self.dir.join(SCOPE_FILE)
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.join(DB_FILE)
+    }
+
+    /// Reads and validates `ctem.toml`; mistakes exit with code 3.
+    pub fn load_scope(&self) -> Result<Scope, CliError> {
+        load_scope_file(&self.scope_path())
+    }
+
+    /// Opens the store; a directory that is not a workspace exits with code 4.
+    pub fn open_store(&self) -> Result<Store, CliError> {
+        if !self.scope_path().exists() && !self.db_path().exists() {
+            return Err(CliError::new(
+                ExitCode::Workspace,
+                format!(
+                    "{} is not a ctem workspace (no {SCOPE_FILE}): run `ctem init` there, or pass --workspace DIR",
+                    self.dir.display()
+                ),
+            ));
+        }
+        Store::open(&self.db_path()).map_err(|e| CliError::new(ExitCode::Workspace, e.to_string()))
+    }
+}
+
+/// Reads and validates a scope file; mistakes exit with code 3.
+pub fn load_scope_file(path: &Path) -> Result<Scope, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CliError::new(
+            if e.kind() == std::io::ErrorKind::NotFound {
+                ExitCode::Workspace
+            } else {
+                ExitCode::Invalid
+            },
+            format!("{}: {e}", path.display()),
+        )
+    })?;
+    Scope::parse(&text, &path.display().to_string())
+        .map_err(|e| CliError::new(ExitCode::Invalid, e.to_string()))
+}
+
+/// The scope `ctem init` writes: a small, valid, commented starting point.
+pub const STARTER_SCOPE: &str = r#"# ctem.toml — the scope of this CTEM programme. Every key is documented in
+# docs/scope.md; `ctem scope check` validates this file.
+
+[organisation]
+name = "Example Ltd"
+frameworks = ["ISO27001"]
+
+[owners.platform]
+name = "Platform Team"
+email = "platform@example.com"
+
+# A business service, its owner and the assets that support it.
+[[services]]
+id = "web-shop"
+name = "Web shop"
+owner = "platform"
+criticality = 5          # 1 (lowest) to 5 (highest)
+crown_jewel = true
+regulated_data = ["personal", "payment"]
+
+[[services.assets]]
+hostname = ["shop-*.example.com"]
+cidr = ["10.0.10.0/24"]
+
+[thresholds]
+epss = 0.5
+cvss_high = 7.0
+
+[topology]
+assumed_breach = []
+
+[[topology.zones]]
+id = "dmz"
+members = { cidr = ["10.0.10.0/24"] }
+
+[[topology.flows]]
+from = "internet"
+to = "dmz"
+ports = [443]
+
+# What active probes may contact. Nothing outside this list is ever touched.
+[probes]
+allow = { cidr = ["10.0.10.0/24"] }
+"#;
