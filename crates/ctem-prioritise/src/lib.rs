@@ -430,7 +430,9 @@ mod tests {
         let mut f = base();
         f.epss = Some(EpssFact { score: 0.9, percentile: 0.99, model: "m".into(), score_date: 0 });
         f.reachable = Some("internet → dmz".into());
-        f.service.as_mut().map(|s| s.crown_jewel = false);
+        if let Some(s) = f.service.as_mut() {
+            s.crown_jewel = false;
+        }
         assert_eq!(evaluate(&default_policy(), &th(), &f).tier, Tier::P2);
         f.mitigated_by = vec!["edge-waf (waf)".into()];
         assert_eq!(evaluate(&default_policy(), &th(), &f).tier, Tier::P3);

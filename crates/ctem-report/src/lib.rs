@@ -288,10 +288,8 @@ fn rows_table(h: &mut String, rows: &[Row], with_path: bool) {
             due,
             esc(&r.rule),
         );
-        if with_path {
-            if let Some(p) = &r.path {
-                let _ = write!(h, "<br><span class=\"muted\">path: {}</span>", esc(p));
-            }
+        if let Some(p) = r.path.as_ref().filter(|_| with_path) {
+            let _ = write!(h, "<br><span class=\"muted\">path: {}</span>", esc(p));
         }
         h.push_str("<details><summary>factors</summary><table>");
         for (n, v, s) in &r.factors {

@@ -77,53 +77,48 @@ impl Selector {
 
     /// Whether the asset with this identity is selected.
     pub fn matches(&self, id: &AssetIdentity) -> bool {
-        if !self.tags.is_empty()
-            && id
-                .tags
+        let tag = || {
+            id.tags
                 .iter()
                 .any(|t| self.tags.contains(&t.to_ascii_lowercase()))
-        {
-            return true;
-        }
-        if !self.cidrs.is_empty() {
-            if let Some(ip) = id.ip.as_deref().and_then(|s| s.trim().parse::<IpAddr>().ok()) {
-                if self.cidrs.iter().any(|n| n.contains(&ip)) {
-                    return true;
-                }
-            }
-        }
-        if !self.hostnames.is_empty() {
-            for h in [&id.fqdn, &id.hostname].into_iter().flatten() {
-                let h = normalise_host(h);
-                if self.hostnames.iter().any(|g| g.matches(&h)) {
-                    return true;
-                }
-            }
-        }
-        if let Some(acct) = &id.cloud_account {
-            if self.cloud_accounts.iter().any(|a| a == acct) {
-                return true;
-            }
-        }
-        if let Some(r) = &id.repository {
-            let r = ctem_model::fingerprint::normalise_repo(r);
-            if self.repositories.iter().any(|g| g.matches(&r)) {
-                return true;
-            }
-        }
-        if let Some(i) = &id.image {
-            let i = ctem_model::fingerprint::normalise_image(i);
-            if self.images.iter().any(|g| g.matches(&i)) {
-                return true;
-            }
-        }
-        if let Some(u) = &id.url {
-            let u = u.to_ascii_lowercase();
-            if self.urls.iter().any(|g| g.matches(&u)) {
-                return true;
-            }
-        }
-        false
+        };
+        let cidr = || {
+            id.ip
+                .as_deref()
+                .and_then(|s| s.trim().parse::<IpAddr>().ok())
+                .is_some_and(|ip| self.cidrs.iter().any(|n| n.contains(&ip)))
+        };
+        let host = || {
+            [&id.fqdn, &id.hostname]
+                .into_iter()
+                .flatten()
+                .map(|h| normalise_host(h))
+                .any(|h| self.hostnames.iter().any(|g| g.matches(&h)))
+        };
+        let account = || {
+            id.cloud_account
+                .as_ref()
+                .is_some_and(|a| self.cloud_accounts.contains(a))
+        };
+        let repo = || {
+            id.repository.as_deref().is_some_and(|r| {
+                let r = ctem_model::fingerprint::normalise_repo(r);
+                self.repositories.iter().any(|g| g.matches(&r))
+            })
+        };
+        let image = || {
+            id.image.as_deref().is_some_and(|i| {
+                let i = ctem_model::fingerprint::normalise_image(i);
+                self.images.iter().any(|g| g.matches(&i))
+            })
+        };
+        let url = || {
+            id.url.as_deref().is_some_and(|u| {
+                let u = u.to_ascii_lowercase();
+                self.urls.iter().any(|g| g.matches(&u))
+            })
+        };
+        tag() || cidr() || host() || account() || repo() || image() || url()
     }
 
     /// Whether an address (IP or host name) is selected, for the probe

@@ -163,12 +163,20 @@ fn scope_check(ctx: &Ctx, file: Option<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-fn ingest_all(ctx: &Ctx, store: &mut Store, files: &[PathBuf]) -> Result<Vec<engine::IngestReport>> {
+/// Ingests each file in its own transaction. A file that fails (invalid
+/// input) is reported and skipped; the others still land. Store failures
+/// stop everything.
+fn ingest_all(ctx: &Ctx, store: &mut Store, files: &[PathBuf]) -> Result<(Vec<engine::IngestReport>, Vec<CliError>)> {
     let mut out = Vec::new();
+    let mut failed = Vec::new();
     for f in files {
-        out.push(engine::ingest_file(store, f, &ctx.actor, ctx.progress)?);
+        match engine::ingest_file(store, f, &ctx.actor, ctx.progress) {
+            Ok(r) => out.push(r),
+            Err(e) if e.code == ExitCode::Invalid => failed.push(e),
+            Err(e) => return Err(e),
+        }
     }
-    Ok(out)
+    Ok((out, failed))
 }
 
 fn print_ingest(reports: &[engine::IngestReport]) {
@@ -195,12 +203,19 @@ fn print_ingest(reports: &[engine::IngestReport]) {
 
 fn ingest(ctx: &Ctx, files: &[PathBuf]) -> Result<()> {
     let mut store = ctx.ws.open_store()?;
-    let reports = ingest_all(ctx, &mut store, files)?;
+    let (reports, failed) = ingest_all(ctx, &mut store, files)?;
     if ctx.output == Output::Json {
-        print_json(&reports)
-    } else {
+        print_json(&reports)?;
+    } else if !reports.is_empty() {
         print_ingest(&reports);
-        Ok(())
+    }
+    match failed.len() {
+        0 => Ok(()),
+        1 => Err(failed.into_iter().next().unwrap_or_else(|| CliError::invalid("ingest failed"))),
+        n => Err(CliError::invalid(format!(
+            "{n} files were not imported:\n{}",
+            failed.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("\n")
+        ))),
     }
 }
 
@@ -546,6 +561,7 @@ fn timed<T>(phases: &mut Vec<PhaseTiming>, phase: &str, f: impl FnOnce() -> Resu
 pub fn run_cycle(ctx: &Ctx, args: &CycleArgs) -> Result<CycleOutcome> {
     let started = ctem_model::now();
     let mut phases = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
     let scope: Scope = timed(&mut phases, "scoping", || {
         let s = ctx.ws.load_scope()?;
         let d = format!(
@@ -561,7 +577,10 @@ pub fn run_cycle(ctx: &Ctx, args: &CycleArgs) -> Result<CycleOutcome> {
             Some(d) => files_in(d)?,
             None => Vec::new(),
         };
-        let r = ingest_all(ctx, &mut store, &files)?;
+        let (r, failed) = ingest_all(ctx, &mut store, &files)?;
+        for e in failed {
+            warnings.push(e.message);
+        }
         let findings: u64 = r.iter().map(|x| x.summary.findings).sum();
         let exposures: u64 = r.iter().map(|x| x.summary.exposures).sum();
         let d = format!("{} reports, {findings} findings, {exposures} exposures", r.len());
@@ -610,7 +629,8 @@ pub fn run_cycle(ctx: &Ctx, args: &CycleArgs) -> Result<CycleOutcome> {
     })?;
     let html = args.html.clone().unwrap_or_else(|| ctx.ws.dir.join("report.html"));
     let report = timed(&mut phases, "report", || {
-        let data = engine::report_data(&store, &scope)?;
+        let mut data = engine::report_data(&store, &scope)?;
+        data.warnings.extend(warnings.iter().map(|w| format!("not imported: {w}")));
         std::fs::write(&html, ctem_report::render_html(&data))?;
         Ok((data, html.display().to_string()))
     })?;

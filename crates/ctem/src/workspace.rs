@@ -30,19 +30,26 @@ impl Workspace {
 
     /// Reads and validates `ctem.toml`; mistakes exit with code 3.
     pub fn load_scope(&self) -> Result<Scope, CliError> {
+        if !self.scope_path().exists() {
+            return Err(self.not_a_workspace());
+        }
         load_scope_file(&self.scope_path())
+    }
+
+    fn not_a_workspace(&self) -> CliError {
+        CliError::new(
+            ExitCode::Workspace,
+            format!(
+                "{} is not a ctem workspace (no {SCOPE_FILE}): run `ctem init` there, or pass --workspace DIR",
+                self.dir.display()
+            ),
+        )
     }
 
     /// Opens the store; a directory that is not a workspace exits with code 4.
     pub fn open_store(&self) -> Result<Store, CliError> {
         if !self.scope_path().exists() && !self.db_path().exists() {
-            return Err(CliError::new(
-                ExitCode::Workspace,
-                format!(
-                    "{} is not a ctem workspace (no {SCOPE_FILE}): run `ctem init` there, or pass --workspace DIR",
-                    self.dir.display()
-                ),
-            ));
+            return Err(self.not_a_workspace());
         }
         Store::open(&self.db_path()).map_err(|e| CliError::new(ExitCode::Workspace, e.to_string()))
     }
