@@ -17,7 +17,7 @@
 
 #![forbid(unsafe_code)]
 
-use ctem_model::{fmt_date, Factor, Severity, Tier, ValidationState, WeaknessKind};
+use ctem_model::{Factor, Severity, Tier, ValidationState, WeaknessKind, fmt_date};
 use ctem_scope::predicate::{Condition, Predicate};
 use ctem_scope::{Policy, SlaRule, Thresholds};
 use serde::Serialize;
@@ -205,7 +205,10 @@ pub fn score(f: &Facts, th: &Thresholds) -> f64 {
     let epss = f.epss.as_ref().map(|e| e.score).unwrap_or(0.0);
     let b = |p| if f.holds(p, th) { 1.0 } else { 0.0 };
     let cvss = f.cvss.as_ref().map(|c| c.base).unwrap_or(0.0);
-    let s = 30.0 * crit + 25.0 * epss + 15.0 * b(Predicate::Kev) + 15.0 * b(Predicate::Reachable)
+    let s = 30.0 * crit
+        + 25.0 * epss
+        + 15.0 * b(Predicate::Kev)
+        + 15.0 * b(Predicate::Reachable)
         + cvss
         + 5.0 * b(Predicate::Validated)
         - 10.0 * b(Predicate::Mitigated)
@@ -233,7 +236,11 @@ pub fn factors(f: &Facts, th: &Thresholds) -> Vec<Factor> {
                 s.name,
                 if s.crown_jewel { "crown jewel, " } else { "" },
                 s.criticality,
-                if s.regulated_data { ", regulated data" } else { "" }
+                if s.regulated_data {
+                    ", regulated data"
+                } else {
+                    ""
+                }
             ),
             "scope: ctem.toml",
             None,
@@ -264,7 +271,12 @@ pub fn factors(f: &Facts, th: &Thresholds) -> Vec<Factor> {
             Some(k.catalog_date),
         ),
         (None, Some(cat)) => factor("kev", "no".into(), &format!("CISA KEV {cat}"), None),
-        (None, None) => factor("kev", "unknown: no KEV feed loaded".into(), "CISA KEV", None),
+        (None, None) => factor(
+            "kev",
+            "unknown: no KEV feed loaded".into(),
+            "CISA KEV",
+            None,
+        ),
     });
     v.push(match (&f.epss, &f.epss_loaded) {
         (Some(e), _) => factor(
@@ -273,13 +285,27 @@ pub fn factors(f: &Facts, th: &Thresholds) -> Vec<Factor> {
                 "{:.3} (percentile {:.3}){}",
                 e.score,
                 e.percentile,
-                if e.score >= th.epss { ", at or above threshold" } else { ", below threshold" }
+                if e.score >= th.epss {
+                    ", at or above threshold"
+                } else {
+                    ", below threshold"
+                }
             ),
             &format!("FIRST EPSS {}", e.model),
             Some(e.score_date),
         ),
-        (None, Some(m)) => factor("epss", "no score for this weakness".into(), &format!("FIRST EPSS {m}"), None),
-        (None, None) => factor("epss", "unknown: no EPSS feed loaded".into(), "FIRST EPSS", None),
+        (None, Some(m)) => factor(
+            "epss",
+            "no score for this weakness".into(),
+            &format!("FIRST EPSS {m}"),
+            None,
+        ),
+        (None, None) => factor(
+            "epss",
+            "unknown: no EPSS feed loaded".into(),
+            "FIRST EPSS",
+            None,
+        ),
     });
     v.push(match &f.cvss {
         Some(c) => factor(
@@ -332,7 +358,12 @@ pub fn factors(f: &Facts, th: &Thresholds) -> Vec<Factor> {
             "validation record",
             Some(val.at),
         ),
-        None => factor("validation", "not validated".into(), "validation record", None),
+        None => factor(
+            "validation",
+            "not validated".into(),
+            "validation record",
+            None,
+        ),
     });
     v.push(factor(
         "mitigated",
@@ -348,7 +379,12 @@ pub fn factors(f: &Facts, th: &Thresholds) -> Vec<Factor> {
 }
 
 /// The SLA rule that applies: `(rule name, days)`.
-pub fn sla_for<'a>(rules: &'a [SlaRule], tier: Tier, f: &Facts, th: &Thresholds) -> Option<&'a SlaRule> {
+pub fn sla_for<'a>(
+    rules: &'a [SlaRule],
+    tier: Tier,
+    f: &Facts,
+    th: &Thresholds,
+) -> Option<&'a SlaRule> {
     rules
         .iter()
         .find(|r| (r.tiers.is_empty() || r.tiers.contains(&tier)) && f.all(&r.when, th))
@@ -360,7 +396,11 @@ mod tests {
     use ctem_scope::{default_policy, default_sla};
 
     fn th() -> Thresholds {
-        Thresholds { epss: 0.5, cvss_high: 7.0, feed_max_age_days: 7 }
+        Thresholds {
+            epss: 0.5,
+            cvss_high: 7.0,
+            feed_max_age_days: 7,
+        }
     }
 
     fn base() -> Facts {
@@ -379,7 +419,11 @@ mod tests {
             kev_loaded: Some("2026.11.26".into()),
             epss: None,
             epss_loaded: Some("v2025.03.14".into()),
-            cvss: Some(CvssFact { base: 6.5, vector: None, source: "reported score".into() }),
+            cvss: Some(CvssFact {
+                base: 6.5,
+                vector: None,
+                source: "reported score".into(),
+            }),
             reachable: None,
             internet_facing: true,
             zone: Some("dmz".into()),
@@ -389,7 +433,13 @@ mod tests {
     }
 
     fn kev() -> Option<KevFact> {
-        Some(KevFact { date_added: 1712880000, ransomware: false, due_date: None, catalog: "2026.11.26".into(), catalog_date: 0 })
+        Some(KevFact {
+            date_added: 1712880000,
+            ransomware: false,
+            due_date: None,
+            catalog: "2026.11.26".into(),
+            catalog_date: 0,
+        })
     }
 
     #[test]
@@ -400,10 +450,28 @@ mod tests {
         let o = evaluate(&default_policy(), &th(), &f);
         assert_eq!(o.tier, Tier::P1);
         let last = o.policy_path.last().expect("a path");
-        assert!(last.contains("known exploited and reachable on a crown jewel"), "{last}");
-        assert!(last.contains("kev=true") && last.contains("reachable=true"), "{last}");
+        assert!(
+            last.contains("known exploited and reachable on a crown jewel"),
+            "{last}"
+        );
+        assert!(
+            last.contains("kev=true") && last.contains("reachable=true"),
+            "{last}"
+        );
         let names: Vec<&str> = o.factors.iter().map(|f| f.name.as_str()).collect();
-        assert_eq!(names, ["service", "kev", "epss", "cvss", "reachable", "internet_facing", "validation", "mitigated"]);
+        assert_eq!(
+            names,
+            [
+                "service",
+                "kev",
+                "epss",
+                "cvss",
+                "reachable",
+                "internet_facing",
+                "validation",
+                "mitigated"
+            ]
+        );
         assert!(o.factors[1].value.starts_with("yes, added 2024-04-12"));
     }
 
@@ -417,7 +485,11 @@ mod tests {
         let mut isolated = base();
         isolated.service = None;
         isolated.internet_facing = false;
-        isolated.cvss = Some(CvssFact { base: 9.8, vector: None, source: "vector".into() });
+        isolated.cvss = Some(CvssFact {
+            base: 9.8,
+            vector: None,
+            source: "vector".into(),
+        });
         let a = evaluate(&default_policy(), &th(), &crown);
         let b = evaluate(&default_policy(), &th(), &isolated);
         assert!(a.tier < b.tier, "{:?} vs {:?}", a.tier, b.tier);
@@ -428,7 +500,12 @@ mod tests {
     #[test]
     fn controls_and_refutation_lower_the_tier() {
         let mut f = base();
-        f.epss = Some(EpssFact { score: 0.9, percentile: 0.99, model: "m".into(), score_date: 0 });
+        f.epss = Some(EpssFact {
+            score: 0.9,
+            percentile: 0.99,
+            model: "m".into(),
+            score_date: 0,
+        });
         f.reachable = Some("internet → dmz".into());
         if let Some(s) = f.service.as_mut() {
             s.crown_jewel = false;
@@ -465,14 +542,22 @@ mod tests {
         assert_eq!(sla_for(&sla, Tier::P1, &f, &th()).map(|r| r.days), Some(7));
         f.validation = None;
         assert_eq!(sla_for(&sla, Tier::P1, &f, &th()).map(|r| r.days), Some(14));
-        assert_eq!(sla_for(&sla, Tier::P4, &f, &th()).map(|r| r.days), Some(180));
+        assert_eq!(
+            sla_for(&sla, Tier::P4, &f, &th()).map(|r| r.days),
+            Some(180)
+        );
     }
 
     #[test]
     fn score_is_bounded_and_monotonic_in_epss() {
         let mut f = base();
         let low = score(&f, &th());
-        f.epss = Some(EpssFact { score: 0.97, percentile: 1.0, model: "m".into(), score_date: 0 });
+        f.epss = Some(EpssFact {
+            score: 0.97,
+            percentile: 1.0,
+            model: "m".into(),
+            score_date: 0,
+        });
         let high = score(&f, &th());
         assert!(high > low);
         assert!((0.0..=100.0).contains(&high));

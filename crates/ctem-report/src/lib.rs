@@ -188,7 +188,11 @@ pub fn render_html(d: &ReportData) -> String {
                 h,
                 "<tr><td>{}{}</td><td>{}</td>",
                 esc(&s.name),
-                if s.crown_jewel { " <span class=\"cj\">★ crown jewel</span>" } else { "" },
+                if s.crown_jewel {
+                    " <span class=\"cj\">★ crown jewel</span>"
+                } else {
+                    ""
+                },
                 esc(&s.owner)
             );
             for c in &s.counts {
@@ -223,7 +227,11 @@ pub fn render_html(d: &ReportData) -> String {
         h.push_str("<section><h2>Top remediation actions</h2><table><tr><th>Tier</th><th>Action</th><th>Exposures</th><th>Assets</th><th>Owner</th><th>Due</th></tr>");
         for a in &d.actions {
             let assets = if a.assets.len() > 4 {
-                format!("{} and {} more", a.assets[..4].join(", "), a.assets.len() - 4)
+                format!(
+                    "{} and {} more",
+                    a.assets[..4].join(", "),
+                    a.assets.len() - 4
+                )
             } else {
                 a.assets.join(", ")
             };
@@ -319,7 +327,11 @@ mod tests {
             policy_version: "default-1".into(),
             findings_imported: 3,
             assets: 1,
-            funnel: vec![Stage { stage: "all".into(), label: "All".into(), count: 3 }],
+            funnel: vec![Stage {
+                stage: "all".into(),
+                label: "All".into(),
+                count: 3,
+            }],
             services: vec![],
             tiers: vec![("P1".into(), 1)],
             final_list: vec![],

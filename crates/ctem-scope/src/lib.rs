@@ -482,7 +482,11 @@ impl Checker<'_> {
         let before = self.text.get(..start).unwrap_or("");
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let column = before.get(line_start..).map(|s| s.chars().count()).unwrap_or(0) + 1;
+        let column = before
+            .get(line_start..)
+            .map(|s| s.chars().count())
+            .unwrap_or(0)
+            + 1;
         let source_line = self
             .text
             .get(line_start..)
@@ -537,7 +541,10 @@ impl Checker<'_> {
             None => {
                 self.error(
                     t.span(),
-                    format!("unknown tier `{}`; tiers are P1, P2, P3 and P4", t.get_ref()),
+                    format!(
+                        "unknown tier `{}`; tiers are P1, P2, P3 and P4",
+                        t.get_ref()
+                    ),
                 );
                 Tier::P4
             }
@@ -703,10 +710,22 @@ impl Checker<'_> {
                 kind: c.kind,
                 description: c.description,
                 mitigates: Mitigates {
-                    attack_vectors: m.attack_vector.iter().map(|s| s.get_ref().clone()).collect(),
+                    attack_vectors: m
+                        .attack_vector
+                        .iter()
+                        .map(|s| s.get_ref().clone())
+                        .collect(),
                     cwes: m.cwe.iter().map(|s| s.to_ascii_uppercase()).collect(),
-                    weaknesses: m.weaknesses.iter().map(|s| s.to_ascii_uppercase()).collect(),
-                    weakness_kinds: m.weakness_kinds.iter().map(|s| s.get_ref().clone()).collect(),
+                    weaknesses: m
+                        .weaknesses
+                        .iter()
+                        .map(|s| s.to_ascii_uppercase())
+                        .collect(),
+                    weakness_kinds: m
+                        .weakness_kinds
+                        .iter()
+                        .map(|s| s.get_ref().clone())
+                        .collect(),
                 },
                 applies_to,
             });
@@ -829,7 +848,10 @@ impl Checker<'_> {
             if ids.insert(z.id.get_ref().clone(), ()).is_some() {
                 self.error(
                     z.id.span(),
-                    format!("zone `{}` is declared twice (`internet` is built in)", z.id.get_ref()),
+                    format!(
+                        "zone `{}` is declared twice (`internet` is built in)",
+                        z.id.get_ref()
+                    ),
                 );
             }
             let members = self.selector(&z.members, span, &format!("zone `{}`", z.id.get_ref()));
@@ -846,12 +868,19 @@ impl Checker<'_> {
                 if !ids.contains_key(end.get_ref()) {
                     self.error(
                         end.span(),
-                        format!("flow names zone `{}`, which is not declared in [[topology.zones]]", end.get_ref()),
+                        format!(
+                            "flow names zone `{}`, which is not declared in [[topology.zones]]",
+                            end.get_ref()
+                        ),
                     );
                 }
             }
             if f.to.get_ref() == "internet" {
-                self.error(f.to.span(), "flows into `internet` are not modelled: reachability starts from the internet".into());
+                self.error(
+                    f.to.span(),
+                    "flows into `internet` are not modelled: reachability starts from the internet"
+                        .into(),
+                );
             }
             flows.push(Flow {
                 from: f.from.get_ref().clone(),
@@ -865,7 +894,10 @@ impl Checker<'_> {
             if !ids.contains_key(z.get_ref()) {
                 self.error(
                     z.span(),
-                    format!("assumed_breach names zone `{}`, which is not declared", z.get_ref()),
+                    format!(
+                        "assumed_breach names zone `{}`, which is not declared",
+                        z.get_ref()
+                    ),
                 );
             }
             assumed_breach.push(z.get_ref().clone());

@@ -4,11 +4,11 @@
 //! selector matches nothing). Host names, repositories and images are
 //! case-insensitive globs (`*` and `?`).
 
-use ctem_model::{normalise_host, AssetIdentity};
+use ctem_model::{AssetIdentity, normalise_host};
 use ipnet::IpNet;
 use serde::Deserialize;
-use toml::Spanned;
 use std::net::IpAddr;
+use toml::Spanned;
 use wildmatch::WildMatch;
 
 /// The selector as written in `ctem.toml`.

@@ -6,7 +6,10 @@ use ctem_scope::Scope;
 
 fn doc_example() -> String {
     let doc = include_str!("../../../docs/scope.md");
-    let start = doc.find("```toml\n").expect("docs/scope.md has a toml example") + 8;
+    let start = doc
+        .find("```toml\n")
+        .expect("docs/scope.md has a toml example")
+        + 8;
     let end = doc[start..].find("```").expect("the example is closed") + start;
     doc[start..end].to_string()
 }
@@ -27,7 +30,10 @@ fn documented_example_is_valid() {
     let services = scope.services_for(&db);
     assert_eq!(services[0].service.id, "claims");
     assert_eq!(services[0].owner.name, "Jonas Weber");
-    assert_eq!(scope.topology.zone_of(&db).map(|z| z.id.as_str()), Some("app"));
+    assert_eq!(
+        scope.topology.zone_of(&db).map(|z| z.id.as_str()),
+        Some("app")
+    );
     assert!(scope.probes.permits("10.20.20.5"));
     assert!(!scope.probes.permits("mail.atlantica.example"));
     assert!(!scope.probes.permits("8.8.8.8"));
@@ -56,20 +62,29 @@ fn syntax_error_names_line() {
 
 #[test]
 fn unknown_key_is_named() {
-    let (_, msg, _) = broken("crown_jewel = true\nregulated_data = [\"personal\", \"health\"]", "crown_jewl = true\nregulated_data = [\"personal\", \"health\"]");
+    let (_, msg, _) = broken(
+        "crown_jewel = true\nregulated_data = [\"personal\", \"health\"]",
+        "crown_jewl = true\nregulated_data = [\"personal\", \"health\"]",
+    );
     assert!(msg.contains("crown_jewl"), "{msg}");
 }
 
 #[test]
 fn undefined_owner() {
     let (_, msg, _) = broken("owner = \"claims-engineering\"", "owner = \"claims-tem\"");
-    assert!(msg.contains("owner `claims-tem`") && msg.contains("not defined"), "{msg}");
+    assert!(
+        msg.contains("owner `claims-tem`") && msg.contains("not defined"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn bad_cidr() {
     let (_, msg, _) = broken("\"10.20.20.0/24\"]\nimage", "\"10.20.20.0/33\"]\nimage");
-    assert!(msg.contains("10.20.20.0/33") && msg.contains("CIDR"), "{msg}");
+    assert!(
+        msg.contains("10.20.20.0/33") && msg.contains("CIDR"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -140,7 +155,14 @@ hostname = ["web-*"]
 "#;
     let scope = Scope::parse(text, "ctem.toml").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(scope.policy.version, "default-1");
-    assert_eq!(scope.sla.iter().find(|r| r.tiers == vec![Tier::P2]).map(|r| r.days), Some(30));
+    assert_eq!(
+        scope
+            .sla
+            .iter()
+            .find(|r| r.tiers == vec![Tier::P2])
+            .map(|r| r.days),
+        Some(30)
+    );
     // No [probes] section: nothing may be probed.
     assert!(!scope.probes.permits("127.0.0.1"));
 }

@@ -6,7 +6,7 @@
 
 use crate::{Result, Store};
 use ctem_model::AuditEvent;
-use rusqlite::{params, Transaction};
+use rusqlite::{Transaction, params};
 
 /// Appends entries inside a caller's transaction, keeping the chain head in
 /// memory so that bulk changes do not re-read it.
@@ -90,7 +90,13 @@ pub struct AuditVerification {
 
 impl Store {
     /// Appends one audit entry in its own transaction.
-    pub fn audit(&mut self, actor: &str, action: &str, subject: &str, detail: serde_json::Value) -> Result<()> {
+    pub fn audit(
+        &mut self,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
         let path = self.path.clone();
         let e = |e| crate::sqlite_err(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
@@ -115,13 +121,16 @@ impl Store {
                     actor: r.get(2)?,
                     action: r.get(3)?,
                     subject: r.get(4)?,
-                    detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+                    detail: serde_json::from_str(&detail)
+                        .unwrap_or(serde_json::Value::String(detail)),
                     prev_hash: r.get(6)?,
                     hash: r.get(7)?,
                 })
             })
             .map_err(|e| self.err(e))?;
-        let mut out = rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))?;
+        let mut out = rows
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))?;
         out.reverse();
         Ok(out)
     }
@@ -159,8 +168,13 @@ impl Store {
                     "entry {seq} does not follow entry {}: an entry before it was removed, edited or reordered",
                     seq - 1
                 ))
-            } else if AuditEvent::compute_hash(&prev_hash, seq, at, &actor, &action, &subject, &detail) != hash {
-                Some(format!("entry {seq} ({action} {subject}) was edited: its hash does not match its content"))
+            } else if AuditEvent::compute_hash(
+                &prev_hash, seq, at, &actor, &action, &subject, &detail,
+            ) != hash
+            {
+                Some(format!(
+                    "entry {seq} ({action} {subject}) was edited: its hash does not match its content"
+                ))
             } else {
                 None
             };

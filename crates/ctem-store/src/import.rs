@@ -13,9 +13,9 @@
 //! this tool's evidence; with no active evidence left it is resolved.
 
 use crate::audit::AuditWriter;
-use crate::{sqlite_err, Result, Store};
-use ctem_model::{asset_key, AssetIdentity, ExposureStatus, Finding};
-use rusqlite::{params, OptionalExtension, Transaction};
+use crate::{Result, Store, sqlite_err};
+use ctem_model::{AssetIdentity, ExposureStatus, Finding, asset_key};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -163,7 +163,13 @@ impl ImportTx<'_> {
                              VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
                         )
                         .and_then(|mut s| {
-                            s.execute(params![key, kind.as_str(), identity.display_name(), json, at])
+                            s.execute(params![
+                                key,
+                                kind.as_str(),
+                                identity.display_name(),
+                                json,
+                                at
+                            ])
                         })
                         .map_err(self.e())?;
                     self.summary.new_assets += 1;
@@ -233,7 +239,9 @@ impl ImportTx<'_> {
         }
         let json = serde_json::to_string(&merged).unwrap_or_else(|_| "{}".into());
         self.tx
-            .prepare_cached("UPDATE assets SET identity = ?2, last_seen = MAX(last_seen, ?3) WHERE id = ?1")
+            .prepare_cached(
+                "UPDATE assets SET identity = ?2, last_seen = MAX(last_seen, ?3) WHERE id = ?1",
+            )
             .and_then(|mut s| s.execute(params![asset_id, json, self.meta.at]))
             .map_err(self.e())?;
         Ok(())
@@ -427,7 +435,9 @@ impl ImportTx<'_> {
         self.audit
             .append(&self.tx, at, "import", &self.meta.file, &detail)
             .map_err(|e| sqlite_err(&self.path, e))?;
-        self.tx.execute_batch("DROP TABLE covered").map_err(self.e())?;
+        self.tx
+            .execute_batch("DROP TABLE covered")
+            .map_err(self.e())?;
         let path = self.path.clone();
         let summary = self.summary.clone();
         self.tx.commit().map_err(|e| sqlite_err(&path, e))?;

@@ -42,7 +42,9 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
-    #[error("database {path}: schema version {found} is newer than this ctem understands ({known}); upgrade ctem")]
+    #[error(
+        "database {path}: schema version {found} is newer than this ctem understands ({known}); upgrade ctem"
+    )]
     SchemaTooNew {
         path: String,
         found: i64,

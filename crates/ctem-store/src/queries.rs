@@ -2,12 +2,12 @@
 //! decisions, cycles.
 
 use crate::audit::AuditWriter;
-use crate::{sqlite_err, Result, Store};
+use crate::{Result, Store, sqlite_err};
 use ctem_model::{
-    Asset, AssetIdentity, AssetKind, Component, Decision, Exposure, ExposureStatus, Severity,
-    Tier, ValidationRecord, ValidationState, Weakness,
+    Asset, AssetIdentity, AssetKind, Component, Decision, Exposure, ExposureStatus, Severity, Tier,
+    ValidationRecord, ValidationState, Weakness,
 };
-use rusqlite::{params, OptionalExtension, Row};
+use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -75,6 +75,8 @@ pub struct DecisionChange {
     pub new_tier: Tier,
     pub old_due: Option<i64>,
     pub new_due: Option<i64>,
+    /// Why, as the caller explained it (for example the factors that changed).
+    pub reason: Option<String>,
 }
 
 /// A completed cycle.
@@ -132,7 +134,8 @@ fn exposure_row(r: &Row<'_>) -> rusqlite::Result<ExposureRow> {
             weakness,
             component,
             title: r.get(4)?,
-            severity: Severity::parse_loose(&severity).ok_or_else(|| text_err("severity", &severity))?,
+            severity: Severity::parse_loose(&severity)
+                .ok_or_else(|| text_err("severity", &severity))?,
             cvss_vector: r.get(6)?,
             cvss_score: r.get(7)?,
             port: r.get(8)?,
@@ -257,7 +260,13 @@ impl Store {
         }
         let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
         audit
-            .append(&tx, snap.loaded_at, "feed.kev", &snap.version, &serde_json::to_value(snap).unwrap_or_default())
+            .append(
+                &tx,
+                snap.loaded_at,
+                "feed.kev",
+                &snap.version,
+                &serde_json::to_value(snap).unwrap_or_default(),
+            )
             .map_err(e)?;
         tx.commit().map_err(e)?;
         Ok(id)
@@ -285,7 +294,13 @@ impl Store {
         }
         let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
         audit
-            .append(&tx, snap.loaded_at, "feed.epss", &snap.version, &serde_json::to_value(snap).unwrap_or_default())
+            .append(
+                &tx,
+                snap.loaded_at,
+                "feed.epss",
+                &snap.version,
+                &serde_json::to_value(snap).unwrap_or_default(),
+            )
             .map_err(e)?;
         tx.commit().map_err(e)?;
         Ok(id)
@@ -343,7 +358,10 @@ impl Store {
     }
 
     /// EPSS scores of a snapshot for the CVEs that exposures mention.
-    pub fn epss_scores_for_exposures(&self, snapshot_id: i64) -> Result<HashMap<String, (f64, f64)>> {
+    pub fn epss_scores_for_exposures(
+        &self,
+        snapshot_id: i64,
+    ) -> Result<HashMap<String, (f64, f64)>> {
         let mut stmt = self
             .conn
             .prepare(
@@ -413,7 +431,8 @@ impl Store {
                 let state: String = r.get(1)?;
                 Ok(ValidationRecord {
                     exposure_id: r.get(0)?,
-                    state: ValidationState::parse(&state).ok_or_else(|| text_err("validation state", &state))?,
+                    state: ValidationState::parse(&state)
+                        .ok_or_else(|| text_err("validation state", &state))?,
                     method: r.get(2)?,
                     tool: r.get(3)?,
                     control: r.get(4)?,
@@ -451,7 +470,11 @@ impl Store {
     pub fn decision(&self, exposure_id: &str) -> Result<Option<Decision>> {
         let s: Option<String> = self
             .conn
-            .query_row("SELECT decision FROM decisions WHERE exposure_id = ?1", [exposure_id], |r| r.get(0))
+            .query_row(
+                "SELECT decision FROM decisions WHERE exposure_id = ?1",
+                [exposure_id],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(|e| self.err(e))?;
         match s {
@@ -464,7 +487,12 @@ impl Store {
 
     /// Replaces the decisions with a new set, in one transaction, and audits
     /// every change of tier, due date or owner. Returns the changes.
-    pub fn save_decisions(&mut self, decisions: &[Decision], actor: &str) -> Result<Vec<DecisionChange>> {
+    pub fn save_decisions(
+        &mut self,
+        decisions: &[Decision],
+        reasons: &HashMap<String, String>,
+        actor: &str,
+    ) -> Result<Vec<DecisionChange>> {
         let previous: HashMap<String, (Tier, Option<i64>, Option<String>)> = self
             .decisions()?
             .into_iter()
@@ -525,6 +553,7 @@ impl Store {
                             "owner": d.owner,
                             "rule": rule,
                             "policy_version": d.policy_version,
+                            "reason": reasons.get(&d.exposure_id),
                         }),
                     )
                     .map_err(e)?;
@@ -534,6 +563,7 @@ impl Store {
                     new_tier: d.tier,
                     old_due: old.and_then(|o| o.1),
                     new_due: d.due,
+                    reason: reasons.get(&d.exposure_id).cloned(),
                 });
             }
         }
@@ -542,7 +572,13 @@ impl Store {
     }
 
     /// Records a completed cycle.
-    pub fn record_cycle(&mut self, started_at: i64, finished_at: i64, summary: &serde_json::Value, actor: &str) -> Result<i64> {
+    pub fn record_cycle(
+        &mut self,
+        started_at: i64,
+        finished_at: i64,
+        summary: &serde_json::Value,
+        actor: &str,
+    ) -> Result<i64> {
         let path = self.path.clone();
         let e = |e| sqlite_err(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
@@ -635,7 +671,15 @@ fn insert_snapshot(tx: &rusqlite::Transaction<'_>, s: &FeedSnapshot) -> rusqlite
     tx.execute(
         "INSERT INTO feed_snapshots (feed, version, data_date, loaded_at, source, sha256, rows)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![s.feed, s.version, s.data_date, s.loaded_at, s.source, s.sha256, s.rows],
+        params![
+            s.feed,
+            s.version,
+            s.data_date,
+            s.loaded_at,
+            s.source,
+            s.sha256,
+            s.rows
+        ],
     )?;
     Ok(tx.last_insert_rowid())
 }

@@ -80,9 +80,7 @@ pub enum Command {
         files: Vec<PathBuf>,
     },
     /// Print the normalised findings of a report without storing them.
-    Parse {
-        file: PathBuf,
-    },
+    Parse { file: PathBuf },
     /// Threat intelligence feeds (CISA KEV, FIRST EPSS).
     #[command(subcommand)]
     Feeds(FeedsCmd),
@@ -122,6 +120,13 @@ pub enum Command {
     Cycle(CycleArgs),
     /// Generate a realistic insurer estate and run the whole loop on it.
     Demo(DemoArgs),
+    /// Score CVSS vectors (v2, v3.0, v3.1, v4.0) by hand: base, temporal or
+    /// threat, environmental, and severity.
+    Cvss {
+        /// Vectors, e.g. CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H
+        #[arg(required = true)]
+        vectors: Vec<String>,
+    },
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCmd),

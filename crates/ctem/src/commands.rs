@@ -5,8 +5,8 @@ use crate::cli::{AuditCmd, Command, CycleArgs, DemoArgs, FeedsCmd, Output, Repor
 use crate::engine::{self, Progress};
 use crate::error::{CliError, ExitCode, Result};
 use crate::table::Table;
-use crate::workspace::{self, Workspace, STARTER_SCOPE};
-use ctem_model::{fmt_date, Tier};
+use crate::workspace::{self, STARTER_SCOPE, Workspace};
+use ctem_model::{Tier, fmt_date};
 use ctem_scope::Scope;
 use ctem_store::Store;
 use serde::Serialize;
@@ -52,7 +52,9 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
             let mut store = ctx.ws.open_store()?;
             let mut out = Vec::new();
             for f in &v.import {
-                out.push(engine::import_validations(&mut store, f, &v.tool, &v.method, &ctx.actor)?);
+                out.push(engine::import_validations(
+                    &mut store, f, &v.tool, &v.method, &ctx.actor,
+                )?);
             }
             if ctx.output == Output::Json {
                 print_json(&out)
@@ -74,6 +76,7 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
         Command::Report { kind, out, tier } => report(ctx, kind, out, tier.as_deref()),
         Command::Cycle(args) => cycle(ctx, args),
         Command::Demo(args) => demo(ctx, args),
+        Command::Cvss { vectors } => cvss(ctx, &vectors),
         Command::Audit(AuditCmd::Verify) => {
             let store = ctx.ws.open_store()?;
             let v = store.verify_audit()?;
@@ -82,10 +85,16 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
             } else if let Some(p) = &v.problem {
                 println!("audit log BROKEN after checking {} entries: {p}", v.entries);
             } else {
-                println!("audit log intact: {} entries, hash chain verified", v.entries);
+                println!(
+                    "audit log intact: {} entries, hash chain verified",
+                    v.entries
+                );
             }
             match v.problem {
-                Some(p) => Err(CliError::new(ExitCode::Invalid, format!("audit log tampered with: {p}"))),
+                Some(p) => Err(CliError::new(
+                    ExitCode::Invalid,
+                    format!("audit log tampered with: {p}"),
+                )),
                 None => Ok(()),
             }
         }
@@ -129,11 +138,20 @@ fn init(ctx: &Ctx, force: bool) -> Result<()> {
         }));
     }
     if wrote {
-        println!("wrote {} — edit it, then run `ctem scope check`", scope.display());
+        println!(
+            "wrote {} — edit it, then run `ctem scope check`",
+            scope.display()
+        );
     } else {
-        println!("kept existing {} (use --force to overwrite)", scope.display());
+        println!(
+            "kept existing {} (use --force to overwrite)",
+            scope.display()
+        );
     }
-    println!("database {} at schema version {v}", ctx.ws.db_path().display());
+    println!(
+        "database {} at schema version {v}",
+        ctx.ws.db_path().display()
+    );
     Ok(())
 }
 
@@ -153,7 +171,11 @@ fn scope_check(ctx: &Ctx, file: Option<PathBuf>) -> Result<()> {
         "{}: valid — {} services ({} crown jewels), {} zones, {} flows, {} controls, policy {}, {} SLA rules",
         path.display(),
         scope.services.len(),
-        scope.services.iter().filter(|s| s.service.crown_jewel).count(),
+        scope
+            .services
+            .iter()
+            .filter(|s| s.service.crown_jewel)
+            .count(),
         scope.topology.zones.len(),
         scope.topology.flows.len(),
         scope.controls.len(),
@@ -166,7 +188,11 @@ fn scope_check(ctx: &Ctx, file: Option<PathBuf>) -> Result<()> {
 /// Ingests each file in its own transaction. A file that fails (invalid
 /// input) is reported and skipped; the others still land. Store failures
 /// stop everything.
-fn ingest_all(ctx: &Ctx, store: &mut Store, files: &[PathBuf]) -> Result<(Vec<engine::IngestReport>, Vec<CliError>)> {
+fn ingest_all(
+    ctx: &Ctx,
+    store: &mut Store,
+    files: &[PathBuf],
+) -> Result<(Vec<engine::IngestReport>, Vec<CliError>)> {
     let mut out = Vec::new();
     let mut failed = Vec::new();
     for f in files {
@@ -180,7 +206,17 @@ fn ingest_all(ctx: &Ctx, store: &mut Store, files: &[PathBuf]) -> Result<(Vec<en
 }
 
 fn print_ingest(reports: &[engine::IngestReport]) {
-    let mut t = Table::new(&["file", "format", "findings", "exposures", "assets", "new", "reopened", "resolved", "seconds"]);
+    let mut t = Table::new(&[
+        "file",
+        "format",
+        "findings",
+        "exposures",
+        "assets",
+        "new",
+        "reopened",
+        "resolved",
+        "seconds",
+    ]);
     for r in reports {
         let s = &r.summary;
         t.row(vec![
@@ -211,10 +247,17 @@ fn ingest(ctx: &Ctx, files: &[PathBuf]) -> Result<()> {
     }
     match failed.len() {
         0 => Ok(()),
-        1 => Err(failed.into_iter().next().unwrap_or_else(|| CliError::invalid("ingest failed"))),
+        1 => Err(failed
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| CliError::invalid("ingest failed"))),
         n => Err(CliError::invalid(format!(
             "{n} files were not imported:\n{}",
-            failed.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("\n")
+            failed
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join("\n")
         ))),
     }
 }
@@ -308,15 +351,28 @@ fn print_prioritise(o: &engine::PrioritiseOutcome) {
     for (t, n) in &o.tiers {
         println!("  {t}: {n}");
     }
-    let moved: Vec<_> = o.changes.iter().filter(|c| c.old_tier.is_some() && c.old_tier != Some(c.new_tier)).collect();
+    let moved: Vec<_> = o
+        .changes
+        .iter()
+        .filter(|c| c.old_tier.is_some() && c.old_tier != Some(c.new_tier))
+        .collect();
     if !moved.is_empty() {
         println!("{} exposures changed tier:", moved.len());
-        for c in moved.iter().take(20) {
+        for c in moved.iter().take(50) {
+            match &c.reason {
+                Some(r) => println!("  {r}"),
+                None => println!(
+                    "  {}: {} → {}",
+                    c.exposure_id,
+                    c.old_tier.map(|t| t.as_str()).unwrap_or("-"),
+                    c.new_tier
+                ),
+            }
+        }
+        if moved.len() > 50 {
             println!(
-                "  {}: {} → {}",
-                c.exposure_id,
-                c.old_tier.map(|t| t.as_str()).unwrap_or("-"),
-                c.new_tier
+                "  … and {} more (`--output json` lists all)",
+                moved.len() - 50
             );
         }
     }
@@ -324,10 +380,18 @@ fn print_prioritise(o: &engine::PrioritiseOutcome) {
 
 fn gate(store: &Store, fail_on: Option<&str>) -> Result<()> {
     let Some(t) = fail_on else { return Ok(()) };
-    let tier = Tier::parse(t).ok_or_else(|| CliError::new(ExitCode::Usage, format!("--fail-on: `{t}` is not a tier (P1–P4)")))?;
+    let tier = Tier::parse(t).ok_or_else(|| {
+        CliError::new(
+            ExitCode::Usage,
+            format!("--fail-on: `{t}` is not a tier (P1–P4)"),
+        )
+    })?;
     let n = store.decisions()?.iter().filter(|d| d.tier <= tier).count();
     if n > 0 {
-        return Err(CliError::new(ExitCode::Gate, format!("{n} exposures at {tier} or above")));
+        return Err(CliError::new(
+            ExitCode::Gate,
+            format!("{n} exposures at {tier} or above"),
+        ));
     }
     Ok(())
 }
@@ -335,14 +399,21 @@ fn gate(store: &Store, fail_on: Option<&str>) -> Result<()> {
 fn explain(ctx: &Ctx, id: &str) -> Result<()> {
     let store = ctx.ws.open_store()?;
     let scope = ctx.ws.load_scope()?;
-    let row = store
-        .exposure(id)?
-        .ok_or_else(|| CliError::invalid(format!("no exposure `{id}`: ids are listed by `ctem report exposures`")))?;
+    let row = store.exposure(id)?.ok_or_else(|| {
+        CliError::invalid(format!(
+            "no exposure `{id}`: ids are listed by `ctem report exposures`"
+        ))
+    })?;
     let decision = store.decision(&row.exposure.id)?.ok_or_else(|| {
-        CliError::invalid(format!("exposure {} has no decision yet: run `ctem prioritise`", row.exposure.id))
+        CliError::invalid(format!(
+            "exposure {} has no decision yet: run `ctem prioritise`",
+            row.exposure.id
+        ))
     })?;
     if ctx.output == Output::Json {
-        return print_json(&serde_json::json!({"exposure": row.exposure, "asset": row.asset, "decision": decision}));
+        return print_json(
+            &serde_json::json!({"exposure": row.exposure, "asset": row.asset, "decision": decision}),
+        );
     }
     let e = &row.exposure;
     println!("{} — {} on {}", e.id, e.weakness.id, row.asset.name);
@@ -352,7 +423,10 @@ fn explain(ctx: &Ctx, id: &str) -> Result<()> {
             "  component: {} {}{}",
             c.name,
             c.version.as_deref().unwrap_or(""),
-            c.fixed_version.as_deref().map(|f| format!(" (fixed in {f})")).unwrap_or_default()
+            c.fixed_version
+                .as_deref()
+                .map(|f| format!(" (fixed in {f})"))
+                .unwrap_or_default()
         );
     }
     println!(
@@ -363,13 +437,22 @@ fn explain(ctx: &Ctx, id: &str) -> Result<()> {
         e.sources.join(", ")
     );
     println!();
-    println!("Tier {} (score {:.1}) under policy {}", decision.tier, decision.score, decision.policy_version);
-    let svc = decision.service_id.as_deref().and_then(|s| scope.service(s));
+    println!(
+        "Tier {} (score {:.1}) under policy {}",
+        decision.tier, decision.score, decision.policy_version
+    );
+    let svc = decision
+        .service_id
+        .as_deref()
+        .and_then(|s| scope.service(s));
     println!(
         "Owner: {}   Due: {}{}",
         decision.owner.as_deref().unwrap_or("none (out of scope)"),
         decision.due.map(fmt_date).unwrap_or_else(|| "-".into()),
-        decision.sla_days.map(|d| format!(" ({d}-day SLA)")).unwrap_or_default()
+        decision
+            .sla_days
+            .map(|d| format!(" ({d}-day SLA)"))
+            .unwrap_or_default()
     );
     if let Some(s) = svc {
         println!("Service: {} ({})", s.service.name, s.service.id);
@@ -378,7 +461,12 @@ fn explain(ctx: &Ctx, id: &str) -> Result<()> {
     println!("Factors:");
     let mut t = Table::new(&["factor", "value", "source", "as of"]);
     for f in &decision.factors {
-        t.row(vec![f.name.clone(), f.value.clone(), f.source.clone(), f.as_of.clone().unwrap_or_default()]);
+        t.row(vec![
+            f.name.clone(),
+            f.value.clone(),
+            f.source.clone(),
+            f.as_of.clone().unwrap_or_default(),
+        ]);
     }
     t.print_indented(2);
     println!();
@@ -395,7 +483,9 @@ fn mobilise(ctx: &Ctx, owner: Option<&str>) -> Result<()> {
     let data = engine::report_data(&store, &scope)?;
     let keep = |o: &Option<String>| match owner {
         None => true,
-        Some(q) => o.as_deref().is_some_and(|x| x.to_lowercase().contains(&q.to_lowercase())),
+        Some(q) => o
+            .as_deref()
+            .is_some_and(|x| x.to_lowercase().contains(&q.to_lowercase())),
     };
     let actions: Vec<_> = data.actions.iter().filter(|a| keep(&a.owner)).collect();
     let final_list: Vec<_> = data.final_list.iter().filter(|r| keep(&r.owner)).collect();
@@ -421,7 +511,9 @@ fn mobilise(ctx: &Ctx, owner: Option<&str>) -> Result<()> {
 }
 
 fn print_rows(rows: &[&ctem_report::Row]) {
-    let mut t = Table::new(&["tier", "exposure", "weakness", "asset", "owner", "due", "why"]);
+    let mut t = Table::new(&[
+        "tier", "exposure", "weakness", "asset", "owner", "due", "why",
+    ]);
     for r in rows {
         t.row(vec![
             r.tier.clone(),
@@ -471,12 +563,21 @@ fn report(ctx: &Ctx, kind: ReportKind, out: Option<PathBuf>, tier: Option<&str>)
         ReportKind::Json => print_json(&data),
         ReportKind::Funnel => {
             if ctx.output == Output::Json {
-                return print_json(&serde_json::json!({"funnel": data.funnel, "services": data.services}));
+                return print_json(
+                    &serde_json::json!({"funnel": data.funnel, "services": data.services}),
+                );
             }
             println!("{} — funnel", data.organisation);
             print_funnel(&data);
             println!();
-            let mut t = Table::new(&["service", "owner", "in scope", "exploitable", "reachable", "validated"]);
+            let mut t = Table::new(&[
+                "service",
+                "owner",
+                "in scope",
+                "exploitable",
+                "reachable",
+                "validated",
+            ]);
             for s in &data.services {
                 let mut row = vec![
                     format!("{}{}", s.name, if s.crown_jewel { " ★" } else { "" }),
@@ -493,7 +594,12 @@ fn report(ctx: &Ctx, kind: ReportKind, out: Option<PathBuf>, tier: Option<&str>)
         }
         ReportKind::Exposures => {
             let max_tier = match tier {
-                Some(t) => Tier::parse(t).ok_or_else(|| CliError::new(ExitCode::Usage, format!("--tier: `{t}` is not a tier (P1–P4)")))?,
+                Some(t) => Tier::parse(t).ok_or_else(|| {
+                    CliError::new(
+                        ExitCode::Usage,
+                        format!("--tier: `{t}` is not a tier (P1–P4)"),
+                    )
+                })?,
                 None => Tier::P4,
             };
             let decisions = store.decisions()?;
@@ -506,7 +612,10 @@ fn report(ctx: &Ctx, kind: ReportKind, out: Option<PathBuf>, tier: Option<&str>)
             let list: Vec<ctem_report::Row> = decisions
                 .iter()
                 .filter(|d| d.tier <= max_tier)
-                .filter_map(|d| rows.get(&d.exposure_id).map(|r| engine::row(d, r, &scope, now)))
+                .filter_map(|d| {
+                    rows.get(&d.exposure_id)
+                        .map(|r| engine::row(d, r, &scope, now))
+                })
                 .collect();
             if ctx.output == Output::Json {
                 return print_json(&list);
@@ -546,7 +655,11 @@ pub struct PhaseTiming {
     pub detail: String,
 }
 
-fn timed<T>(phases: &mut Vec<PhaseTiming>, phase: &str, f: impl FnOnce() -> Result<(T, String)>) -> Result<T> {
+fn timed<T>(
+    phases: &mut Vec<PhaseTiming>,
+    phase: &str,
+    f: impl FnOnce() -> Result<(T, String)>,
+) -> Result<T> {
     let t = std::time::Instant::now();
     let (v, detail) = f()?;
     phases.push(PhaseTiming {
@@ -583,7 +696,10 @@ pub fn run_cycle(ctx: &Ctx, args: &CycleArgs) -> Result<CycleOutcome> {
         }
         let findings: u64 = r.iter().map(|x| x.summary.findings).sum();
         let exposures: u64 = r.iter().map(|x| x.summary.exposures).sum();
-        let d = format!("{} reports, {findings} findings, {exposures} exposures", r.len());
+        let d = format!(
+            "{} reports, {findings} findings, {exposures} exposures",
+            r.len()
+        );
         Ok((r, d))
     })?;
     let feeds = timed(&mut phases, "threat intel", || {
@@ -597,7 +713,14 @@ pub fn run_cycle(ctx: &Ctx, args: &CycleArgs) -> Result<CycleOutcome> {
         }
         let d = v
             .iter()
-            .map(|l| format!("{} {} ({} entries)", l.feed.to_uppercase(), l.version, l.rows))
+            .map(|l| {
+                format!(
+                    "{} {} ({} entries)",
+                    l.feed.to_uppercase(),
+                    l.version,
+                    l.rows
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ");
         Ok((v, d))
@@ -609,7 +732,13 @@ pub fn run_cycle(ctx: &Ctx, args: &CycleArgs) -> Result<CycleOutcome> {
         };
         let mut v = Vec::new();
         for f in &files {
-            v.push(engine::import_validations(&mut store, f, "csv import", "analyst", &ctx.actor)?);
+            v.push(engine::import_validations(
+                &mut store,
+                f,
+                "csv import",
+                "analyst",
+                &ctx.actor,
+            )?);
         }
         let d = format!(
             "{} results, {} exposures validated",
@@ -623,14 +752,22 @@ pub fn run_cycle(ctx: &Ctx, args: &CycleArgs) -> Result<CycleOutcome> {
         let d = format!(
             "{} exposures: {}",
             o.exposures,
-            o.tiers.iter().map(|(t, n)| format!("{t} {n}")).collect::<Vec<_>>().join(", ")
+            o.tiers
+                .iter()
+                .map(|(t, n)| format!("{t} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         Ok((o, d))
     })?;
-    let html = args.html.clone().unwrap_or_else(|| ctx.ws.dir.join("report.html"));
+    let html = args
+        .html
+        .clone()
+        .unwrap_or_else(|| ctx.ws.dir.join("report.html"));
     let report = timed(&mut phases, "report", || {
         let mut data = engine::report_data(&store, &scope)?;
-        data.warnings.extend(warnings.iter().map(|w| format!("not imported: {w}")));
+        data.warnings
+            .extend(warnings.iter().map(|w| format!("not imported: {w}")));
         std::fs::write(&html, ctem_report::render_html(&data))?;
         Ok((data, html.display().to_string()))
     })?;
@@ -698,7 +835,11 @@ fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
     let dir = match &args.dir {
         Some(d) => d.clone(),
         None => {
-            let d = std::env::temp_dir().join(format!("ctem-demo-{}-{}", args.seed, std::process::id()));
+            let d = std::env::temp_dir().join(format!(
+                "ctem-demo-{}-{}",
+                args.seed,
+                std::process::id()
+            ));
             if d.exists() {
                 std::fs::remove_dir_all(&d)?;
             }
@@ -708,7 +849,10 @@ fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
     if dir.join(workspace::DB_FILE).exists() {
         return Err(CliError::new(
             ExitCode::Workspace,
-            format!("{} already holds a ctem workspace: give an empty --dir", dir.display()),
+            format!(
+                "{} already holds a ctem workspace: give an empty --dir",
+                dir.display()
+            ),
         ));
     }
     std::fs::create_dir_all(&dir)?;
@@ -723,7 +867,12 @@ fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
         },
         &input,
     )
-    .map_err(|e| CliError::failure(format!("generating the demo estate in {}: {e}", input.display())))?;
+    .map_err(|e| {
+        CliError::failure(format!(
+            "generating the demo estate in {}: {e}",
+            input.display()
+        ))
+    })?;
     let generated = t.elapsed().as_secs_f64();
     std::fs::copy(&manifest.scope, dir.join(workspace::SCOPE_FILE))?;
     let sub = Ctx {
@@ -732,7 +881,11 @@ fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
         progress: ctx.progress,
         actor: ctx.actor.clone(),
     };
-    let feeds_dir = manifest.kev.parent().map(Path::to_path_buf).unwrap_or_else(|| input.clone());
+    let feeds_dir = manifest
+        .kev
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| input.clone());
     let validations_dir = manifest
         .validations
         .first()
@@ -758,7 +911,10 @@ fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
         PhaseTiming {
             phase: "generate estate".into(),
             seconds: generated,
-            detail: format!("{} findings on {} assets", manifest.findings_written, manifest.assets),
+            detail: format!(
+                "{} findings on {} assets",
+                manifest.findings_written, manifest.assets
+            ),
         },
     );
     if ctx.output == Output::Json {
@@ -781,6 +937,51 @@ fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
     println!();
     print_cycle(&o);
     println!();
-    println!("Explore: ctem --workspace {} explain <exposure>   |   report exposures --tier P2   |   mobilise", dir.display());
+    println!(
+        "Explore: ctem --workspace {} explain <exposure>   |   report exposures --tier P2   |   mobilise",
+        dir.display()
+    );
     Ok(())
+}
+
+fn cvss(ctx: &Ctx, vectors: &[String]) -> Result<()> {
+    let mut scores = Vec::new();
+    let mut errors = Vec::new();
+    for v in vectors {
+        match ctem_intel::score(v) {
+            Ok(s) => scores.push(s),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if ctx.output == Output::Json {
+        print_json(&serde_json::json!({"scores": scores, "errors": errors}))?;
+    } else {
+        let mut t = Table::new(&[
+            "version",
+            "base",
+            "temporal/threat",
+            "environmental",
+            "severity",
+            "vector",
+        ]);
+        let opt = |x: Option<f64>| x.map(|v| format!("{v:.1}")).unwrap_or_else(|| "-".into());
+        for s in &scores {
+            t.row(vec![
+                s.version.as_str().to_string(),
+                format!("{:.1}", s.base),
+                opt(s.temporal),
+                opt(s.environmental),
+                s.severity.to_string(),
+                s.vector.clone(),
+            ]);
+        }
+        if !scores.is_empty() {
+            t.print();
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::invalid(errors.join("\n")))
+    }
 }

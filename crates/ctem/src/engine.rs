@@ -8,9 +8,7 @@
 
 use crate::error::{CliError, Result};
 use ctem_graph::{AssetNode, ExposureNode, Flow, Graph, Vector};
-use ctem_model::{
-    fmt_date, fmt_time, Decision, Tier, ValidationState, DAY,
-};
+use ctem_model::{DAY, Decision, Tier, ValidationState, fmt_date, fmt_time};
 use ctem_prioritise::{CvssFact, EpssFact, Facts, KevFact, ServiceFact, ValidationFact};
 use ctem_report::{Action, FeedInfo, ReportData, Row, ServiceFunnel, Stage};
 use ctem_scope::Scope;
@@ -44,7 +42,8 @@ fn file_label(path: &Path) -> String {
 }
 
 fn sha256_file(path: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(path).map_err(|e| CliError::invalid(format!("{}: {e}", file_label(path))))?;
+    let mut f = std::fs::File::open(path)
+        .map_err(|e| CliError::invalid(format!("{}: {e}", file_label(path))))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
@@ -58,7 +57,12 @@ fn sha256_file(path: &Path) -> Result<String> {
 }
 
 /// Ingests one scanner report in one transaction: all or nothing.
-pub fn ingest_file(store: &mut Store, path: &Path, actor: &str, progress: Progress) -> Result<IngestReport> {
+pub fn ingest_file(
+    store: &mut Store,
+    path: &Path,
+    actor: &str,
+    progress: Progress,
+) -> Result<IngestReport> {
     let started = Instant::now();
     let sha = sha256_file(path)?;
     let label = file_label(path);
@@ -90,7 +94,8 @@ pub fn ingest_file(store: &mut Store, path: &Path, actor: &str, progress: Progre
     if let Some(e) = store_err {
         return Err(CliError::failure(e));
     }
-    let summary = result.map_err(|e| CliError::invalid(format!("{e}\nnothing was imported from {label}")))?;
+    let summary =
+        result.map_err(|e| CliError::invalid(format!("{e}\nnothing was imported from {label}")))?;
     for a in &summary.scanned_assets {
         tx.cover(a)?;
     }
@@ -127,7 +132,9 @@ pub fn load_feed(store: &mut Store, path: &Path, actor: &str) -> Result<FeedLoad
     let is_gzip = bytes.starts_with(&[0x1f, 0x8b]);
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).to_ascii_lowercase();
     let is_epss = is_gzip || head.starts_with("#model_version") || head.starts_with("cve,epss");
-    let keep = |e: &dyn std::fmt::Display| CliError::invalid(format!("{e}\nthe previous snapshot stays in force"));
+    let keep = |e: &dyn std::fmt::Display| {
+        CliError::invalid(format!("{e}\nthe previous snapshot stays in force"))
+    };
     if is_epss {
         let snap = ctem_intel::parse_epss(&bytes[..], &label).map_err(|e| keep(&e))?;
         let meta = FeedSnapshot {
@@ -200,7 +207,13 @@ pub struct ValidationImport {
 }
 
 /// Imports a validation file (ctem's generic format, JSON or CSV).
-pub fn import_validations(store: &mut Store, path: &Path, tool: &str, method: &str, actor: &str) -> Result<ValidationImport> {
+pub fn import_validations(
+    store: &mut Store,
+    path: &Path,
+    tool: &str,
+    method: &str,
+    actor: &str,
+) -> Result<ValidationImport> {
     let label = file_label(path);
     let bytes = std::fs::read(path).map_err(|e| CliError::invalid(format!("{label}: {e}")))?;
     let file = ctem_validate::parse(&bytes, &label, tool, method).map_err(CliError::invalid)?;
@@ -209,11 +222,19 @@ pub fn import_validations(store: &mut Store, path: &Path, tool: &str, method: &s
         .iter()
         .map(|r| {
             let id = &r.asset.identity;
-            let mut names: Vec<String> = [&id.fqdn, &id.hostname, &id.ip, &id.image, &id.repository, &id.cloud_id, &id.url]
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect();
+            let mut names: Vec<String> = [
+                &id.fqdn,
+                &id.hostname,
+                &id.ip,
+                &id.image,
+                &id.repository,
+                &id.cloud_id,
+                &id.url,
+            ]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
             if let Some(img) = &id.image {
                 names.push(ctem_model::fingerprint::normalise_image(img));
             }
@@ -296,7 +317,13 @@ pub fn assess(store: &Store, scope: &Scope) -> Result<Assessment> {
         })
         .collect();
     let mut entries = vec![0];
-    entries.extend(scope.topology.assumed_breach.iter().filter_map(|z| zone_idx(z)));
+    entries.extend(
+        scope
+            .topology
+            .assumed_breach
+            .iter()
+            .filter_map(|z| zone_idx(z)),
+    );
 
     let mut asset_index: HashMap<String, usize> = HashMap::new();
     let mut assets = Vec::new();
@@ -313,36 +340,55 @@ pub fn assess(store: &Store, scope: &Scope) -> Result<Assessment> {
             });
             assets.len() - 1
         });
-        let service = scope.services_for(id).into_iter().next().map(|s| ServiceFact {
-            id: s.service.id.clone(),
-            name: s.service.name.clone(),
-            crown_jewel: s.service.crown_jewel,
-            criticality: s.service.criticality,
-            regulated_data: !s.service.regulated_data.is_empty(),
-        });
+        let service = scope
+            .services_for(id)
+            .into_iter()
+            .next()
+            .map(|s| ServiceFact {
+                id: s.service.id.clone(),
+                name: s.service.name.clone(),
+                crown_jewel: s.service.crown_jewel,
+                criticality: s.service.criticality,
+                regulated_data: !s.service.regulated_data.is_empty(),
+            });
         let cve = e.weakness.cve().map(str::to_ascii_uppercase);
-        let kev_fact = cve.as_ref().and_then(|c| kev.get(c)).zip(kev_snap.as_ref()).map(|(k, s)| KevFact {
-            date_added: k.date_added,
-            ransomware: k.ransomware,
-            due_date: k.due_date,
-            catalog: s.version.clone(),
-            catalog_date: s.data_date,
-        });
-        let epss_fact = cve.as_ref().and_then(|c| epss.get(c)).zip(epss_snap.as_ref()).map(|(&(score, pct), s)| EpssFact {
-            score,
-            percentile: pct,
-            model: s.version.clone(),
-            score_date: s.data_date,
-        });
+        let kev_fact = cve
+            .as_ref()
+            .and_then(|c| kev.get(c))
+            .zip(kev_snap.as_ref())
+            .map(|(k, s)| KevFact {
+                date_added: k.date_added,
+                ransomware: k.ransomware,
+                due_date: k.due_date,
+                catalog: s.version.clone(),
+                catalog_date: s.data_date,
+            });
+        let epss_fact = cve
+            .as_ref()
+            .and_then(|c| epss.get(c))
+            .zip(epss_snap.as_ref())
+            .map(|(&(score, pct), s)| EpssFact {
+                score,
+                percentile: pct,
+                model: s.version.clone(),
+                score_date: s.data_date,
+            });
         // A finding's own vector wins over a bare number, which wins over
         // the reported severity.
-        let scored = e.cvss_vector.as_deref().and_then(|v| ctem_intel::score(v).ok());
+        let scored = e
+            .cvss_vector
+            .as_deref()
+            .and_then(|v| ctem_intel::score(v).ok());
         let (cvss, vector) = match (&scored, e.cvss_score) {
             (Some(s), _) => (
                 Some(CvssFact {
                     base: s.base,
                     vector: Some(s.vector.clone()),
-                    source: format!("CVSS v{} vector from {}", s.version.as_str(), e.sources.join(", ")),
+                    source: format!(
+                        "CVSS v{} vector from {}",
+                        s.version.as_str(),
+                        e.sources.join(", ")
+                    ),
                 }),
                 vector_of(s.attack_vector),
             ),
@@ -364,7 +410,11 @@ pub fn assess(store: &Store, scope: &Scope) -> Result<Assessment> {
                         ctem_model::Severity::Info => 0.0,
                     },
                     vector: None,
-                    source: format!("lower bound of severity `{}` reported by {}", e.severity, e.sources.join(", ")),
+                    source: format!(
+                        "lower bound of severity `{}` reported by {}",
+                        e.severity,
+                        e.sources.join(", ")
+                    ),
                 }),
                 Vector::Unknown,
             ),
@@ -382,9 +432,14 @@ pub fn assess(store: &Store, scope: &Scope) -> Result<Assessment> {
             .filter(|c| {
                 let m = &c.mitigates;
                 av_name.is_some_and(|a| m.attack_vectors.iter().any(|x| x == a))
-                    || e.weakness.cwes.iter().any(|w| m.cwes.contains(&w.to_ascii_uppercase()))
+                    || e.weakness
+                        .cwes
+                        .iter()
+                        .any(|w| m.cwes.contains(&w.to_ascii_uppercase()))
                     || m.weaknesses.contains(&e.weakness.id.to_ascii_uppercase())
-                    || m.weakness_kinds.iter().any(|k| k == e.weakness.kind.as_str())
+                    || m.weakness_kinds
+                        .iter()
+                        .any(|k| k == e.weakness.kind.as_str())
             })
             .map(|c| format!("{} ({})", c.id, c.kind))
             .collect();
@@ -438,9 +493,13 @@ pub fn assess(store: &Store, scope: &Scope) -> Result<Assessment> {
             f.reachable = Some(reach.describe());
         }
         let zone = graph.exposures[i].asset;
-        f.internet_facing = graph.assets[zone]
-            .zone
-            .is_some_and(|z| analysis.internet_facing_zones.get(z).copied().unwrap_or(false));
+        f.internet_facing = graph.assets[zone].zone.is_some_and(|z| {
+            analysis
+                .internet_facing_zones
+                .get(z)
+                .copied()
+                .unwrap_or(false)
+        });
     }
     Ok(Assessment {
         rows,
@@ -467,11 +526,12 @@ pub fn prioritise(store: &mut Store, scope: &Scope, actor: &str) -> Result<Prior
     let started = Instant::now();
     let now = ctem_model::now();
     let a = assess(store, scope)?;
-    let previous: HashMap<String, (Tier, i64)> = store
+    let previous: HashMap<String, Decision> = store
         .decisions()?
         .into_iter()
-        .map(|d| (d.exposure_id, (d.tier, d.tier_since)))
+        .map(|d| (d.exposure_id.clone(), d))
         .collect();
+    let mut reasons = HashMap::new();
     let th = scope.thresholds;
     let snapshots: Vec<i64> = a.kev.iter().chain(a.epss.iter()).map(|s| s.id).collect();
     let mut decisions = Vec::with_capacity(a.rows.len());
@@ -479,7 +539,21 @@ pub fn prioritise(store: &mut Store, scope: &Scope, actor: &str) -> Result<Prior
     for (r, f) in a.rows.iter().zip(&a.facts) {
         let o = ctem_prioritise::evaluate(&scope.policy, &th, f);
         let sla = ctem_prioritise::sla_for(&scope.sla, o.tier, f, &th);
-        let since = ctem_mobilise::tier_since(previous.get(&r.exposure.id).copied(), o.tier, now);
+        let prev = previous.get(&r.exposure.id);
+        let since = ctem_mobilise::tier_since(prev.map(|p| (p.tier, p.tier_since)), o.tier, now);
+        if let Some(p) = prev.filter(|p| p.tier != o.tier) {
+            reasons.insert(
+                r.exposure.id.clone(),
+                change_reason(
+                    &r.exposure.weakness.id,
+                    &r.asset.name,
+                    p,
+                    o.tier,
+                    &o.factors,
+                    &scope.policy.version,
+                ),
+            );
+        }
         let owner = f
             .service
             .as_ref()
@@ -490,7 +564,12 @@ pub fn prioritise(store: &mut Store, scope: &Scope, actor: &str) -> Result<Prior
             });
         let mut path = o.policy_path;
         if let Some(s) = sla {
-            path.push(format!("SLA \"{}\": {} days from {}", s.name, s.days, fmt_date(since)));
+            path.push(format!(
+                "SLA \"{}\": {} days from {}",
+                s.name,
+                s.days,
+                fmt_date(since)
+            ));
         }
         *tiers.entry(o.tier).or_default() += 1;
         decisions.push(Decision {
@@ -501,7 +580,11 @@ pub fn prioritise(store: &mut Store, scope: &Scope, actor: &str) -> Result<Prior
             score: o.score,
             exploitable_intel: o.exploitable_intel,
             reachable: f.reachable.is_some(),
-            validation: f.validation.as_ref().map(|v| v.state).unwrap_or(ValidationState::NotValidated),
+            validation: f
+                .validation
+                .as_ref()
+                .map(|v| v.state)
+                .unwrap_or(ValidationState::NotValidated),
             factors: o.factors,
             policy_path: path,
             policy_version: scope.policy.version.clone(),
@@ -513,7 +596,7 @@ pub fn prioritise(store: &mut Store, scope: &Scope, actor: &str) -> Result<Prior
             feed_snapshots: snapshots.clone(),
         });
     }
-    let changes = store.save_decisions(&decisions, actor)?;
+    let changes = store.save_decisions(&decisions, &reasons, actor)?;
     Ok(PrioritiseOutcome {
         exposures: decisions.len(),
         tiers: Tier::ALL
@@ -599,10 +682,12 @@ pub fn row(d: &Decision, r: &ExposureRow, scope: &Scope, now: i64) -> Row {
         title: r.exposure.title.clone(),
         tier: d.tier.as_str().to_string(),
         score: d.score,
-        service: d
-            .service_id
-            .as_ref()
-            .map(|s| scope.service(s).map(|x| x.service.name.clone()).unwrap_or_else(|| s.clone())),
+        service: d.service_id.as_ref().map(|s| {
+            scope
+                .service(s)
+                .map(|x| x.service.name.clone())
+                .unwrap_or_else(|| s.clone())
+        }),
         owner: d.owner.clone(),
         due: d.due.map(fmt_date),
         days_left: d.due.map(|due| ctem_mobilise::days_left(due, now)),
@@ -652,7 +737,9 @@ pub fn report_data(store: &Store, scope: &Scope) -> Result<ReportData> {
     let mut queue = Vec::new();
     let mut action_inputs = Vec::new();
     for d in &decisions {
-        let Some(r) = rows.get(&d.exposure_id) else { continue };
+        let Some(r) = rows.get(&d.exposure_id) else {
+            continue;
+        };
         *tiers.entry(d.tier).or_default() += 1;
         if stage_of(d) == 4 {
             final_list.push(row(d, r, scope, now));
@@ -716,7 +803,11 @@ pub fn report_data(store: &Store, scope: &Scope) -> Result<ReportData> {
             )),
         }
     }
-    let findings_imported = store.imports()?.iter().map(|i| i.findings.max(0) as u64).sum();
+    let findings_imported = store
+        .imports()?
+        .iter()
+        .map(|i| i.findings.max(0) as u64)
+        .sum();
     Ok(ReportData {
         schema_version: ctem_report::SCHEMA_VERSION.into(),
         organisation: scope.organisation.clone(),
@@ -738,3 +829,36 @@ pub fn report_data(store: &Store, scope: &Scope) -> Result<ReportData> {
     })
 }
 
+/// Why a tier changed, for people: the factors whose values changed, or the
+/// policy version. For example
+/// `CVE-2024-3400 on fw-01: P3 → P1 (kev: no → yes, added 2024-04-12)`.
+pub fn change_reason(
+    weakness: &str,
+    asset: &str,
+    old: &Decision,
+    tier: Tier,
+    factors: &[ctem_model::Factor],
+    policy_version: &str,
+) -> String {
+    let mut why: Vec<String> = factors
+        .iter()
+        .filter_map(|f| {
+            let before = old.factors.iter().find(|o| o.name == f.name)?;
+            (before.value != f.value).then(|| format!("{}: {} → {}", f.name, before.value, f.value))
+        })
+        .collect();
+    if old.policy_version != policy_version {
+        why.push(format!(
+            "policy {} → {}",
+            old.policy_version, policy_version
+        ));
+    }
+    if why.is_empty() {
+        why.push("policy rules re-evaluated".into());
+    }
+    format!(
+        "{weakness} on {asset}: {} → {tier} ({})",
+        old.tier,
+        why.join("; ")
+    )
+}

@@ -20,7 +20,11 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { error::ExitCode::Usage as u8 } else { 0 };
+            let code = if e.use_stderr() {
+                error::ExitCode::Usage as u8
+            } else {
+                0
+            };
             let _ = e.print();
             return code;
         }

@@ -25,6 +25,11 @@ pub fn stderr(o: &Output) -> String {
 }
 
 pub fn json(o: &Output) -> serde_json::Value {
-    assert!(o.status.success(), "ctem failed: {}\n{}", stderr(o), stdout(o));
+    assert!(
+        o.status.success(),
+        "ctem failed: {}\n{}",
+        stderr(o),
+        stdout(o)
+    );
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
 }

@@ -7,7 +7,18 @@ use common::*;
 use serde_json::Value;
 
 fn run_demo(dir: &std::path::Path, seed: &str) -> Value {
-    let o = ctem(dir, &["demo", "--dir", dir.to_str().expect("utf-8 path"), "--seed", seed, "--output", "json"]);
+    let o = ctem(
+        dir,
+        &[
+            "demo",
+            "--dir",
+            dir.to_str().expect("utf-8 path"),
+            "--seed",
+            seed,
+            "--output",
+            "json",
+        ],
+    );
     json(&o)
 }
 
@@ -19,14 +30,29 @@ fn demo_runs_the_whole_loop_and_is_deterministic() {
 
     // The funnel: five named stages, each no larger than the one before.
     let funnel = first["funnel"].as_array().expect("funnel list");
-    let names: Vec<&str> = funnel.iter().map(|s| s["stage"].as_str().unwrap_or("")).collect();
-    assert_eq!(names, ["all", "in_scope", "exploitable", "reachable", "validated"]);
-    let counts: Vec<u64> = funnel.iter().map(|s| s["count"].as_u64().expect("count")).collect();
+    let names: Vec<&str> = funnel
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        names,
+        ["all", "in_scope", "exploitable", "reachable", "validated"]
+    );
+    let counts: Vec<u64> = funnel
+        .iter()
+        .map(|s| s["count"].as_u64().expect("count"))
+        .collect();
     assert!(counts[0] >= 1000, "a realistic estate: {counts:?}");
     for w in counts.windows(2) {
-        assert!(w[0] >= w[1], "each stage is a subset of the one before: {counts:?}");
+        assert!(
+            w[0] >= w[1],
+            "each stage is a subset of the one before: {counts:?}"
+        );
     }
-    assert!(counts[0] > counts[1] && counts[1] > counts[2] && counts[2] > counts[3], "{counts:?}");
+    assert!(
+        counts[0] > counts[1] && counts[1] > counts[2] && counts[2] > counts[3],
+        "{counts:?}"
+    );
     assert!(counts[4] > 0, "something is validated: {counts:?}");
 
     // The final list is the validated stage: owned, dated and explained.
@@ -34,20 +60,45 @@ fn demo_runs_the_whole_loop_and_is_deterministic() {
     assert_eq!(fin.len() as u64, counts[4]);
     for r in fin {
         let id = r["exposure_id"].as_str().expect("id");
-        assert!(r["owner"].as_str().is_some_and(|o| !o.is_empty()), "{id} has an owner");
-        assert!(r["due"].as_str().is_some_and(|d| d.len() == 10), "{id} has a due date");
+        assert!(
+            r["owner"].as_str().is_some_and(|o| !o.is_empty()),
+            "{id} has an owner"
+        );
+        assert!(
+            r["due"].as_str().is_some_and(|d| d.len() == 10),
+            "{id} has a due date"
+        );
         assert!(r["sla"].as_str().is_some(), "{id} has an SLA");
         assert_eq!(r["validation"], "exploitable");
-        assert!(r["path"].as_str().is_some_and(|p| p.starts_with("internet") || p.contains('→')), "{id} has a path");
-        assert!(r["rule"].as_str().is_some_and(|p| p.contains("→ matched")), "{id} names its rule");
+        assert!(
+            r["path"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("internet") || p.contains('→')),
+            "{id} has a path"
+        );
+        assert!(
+            r["rule"].as_str().is_some_and(|p| p.contains("→ matched")),
+            "{id} names its rule"
+        );
         let factors: Vec<&str> = r["factors"]
             .as_array()
             .expect("factors")
             .iter()
             .map(|f| f[0].as_str().unwrap_or(""))
             .collect();
-        for needed in ["service", "kev", "epss", "cvss", "reachable", "validation", "mitigated"] {
-            assert!(factors.contains(&needed), "{id} explains {needed}: {factors:?}");
+        for needed in [
+            "service",
+            "kev",
+            "epss",
+            "cvss",
+            "reachable",
+            "validation",
+            "mitigated",
+        ] {
+            assert!(
+                factors.contains(&needed),
+                "{id} explains {needed}: {factors:?}"
+            );
         }
     }
     // The due date follows the SLA tier: validated P1 on a crown jewel is 7 days.
@@ -56,7 +107,8 @@ fn demo_runs_the_whole_loop_and_is_deterministic() {
     }
 
     // The HTML report exists and names the organisation.
-    let html = std::fs::read_to_string(first["html"].as_str().expect("html path")).expect("report written");
+    let html = std::fs::read_to_string(first["html"].as_str().expect("html path"))
+        .expect("report written");
     assert!(html.contains("Validated exposures"));
 
     // Same seed, same result.
@@ -69,7 +121,10 @@ fn demo_runs_the_whole_loop_and_is_deterministic() {
         let o = ctem(a.path(), &["explain", id]);
         assert!(o.status.success(), "{}", stderr(&o));
         let text = stdout(&o);
-        assert!(text.contains("Path through the policy") && text.contains("→ matched"), "{text}");
+        assert!(
+            text.contains("Path through the policy") && text.contains("→ matched"),
+            "{text}"
+        );
     }
     let o = ctem(a.path(), &["audit", "verify"]);
     assert!(o.status.success(), "{}", stdout(&o));

@@ -58,12 +58,18 @@ fn sigkill_mid_ingest_changes_nothing() {
     let after = ctem_store::Store::open(&ws.join("ctem.db"))
         .and_then(|s| s.state_digest())
         .expect("digest after");
-    assert_eq!(before, after, "the workspace is exactly as before the ingest");
+    assert_eq!(
+        before, after,
+        "the workspace is exactly as before the ingest"
+    );
     let o = ctem(ws, &["audit", "verify"]);
     assert!(o.status.success(), "{}", stdout(&o));
 
     // And the same report ingests completely afterwards.
-    let o = ctem(ws, &["ingest", big.to_str().expect("utf-8"), "--output", "json"]);
+    let o = ctem(
+        ws,
+        &["ingest", big.to_str().expect("utf-8"), "--output", "json"],
+    );
     let v = json(&o);
     assert_eq!(v[0]["findings"].as_u64(), Some(200_000));
 }

@@ -47,7 +47,10 @@ fn valid_scope_passes() {
 fn assert_names(from: &str, to: &str, line: usize, words: &[&str]) {
     let (code, out) = check(&GOOD.replacen(from, to, 1));
     assert_eq!(code, 3, "{out}");
-    assert!(out.contains(&format!("ctem.toml:{line}:")), "line {line} named: {out}");
+    assert!(
+        out.contains(&format!("ctem.toml:{line}:")),
+        "line {line} named: {out}"
+    );
     for w in words {
         assert!(out.contains(w), "{w:?} in {out}");
     }
@@ -56,11 +59,31 @@ fn assert_names(from: &str, to: &str, line: usize, words: &[&str]) {
 #[test]
 fn five_kinds_of_mistake_are_named_with_their_line() {
     assert_names("criticality = 4", "criticality = 4 4", 11, &[]);
-    assert_names("owner = \"ops\"", "owner = \"dev\"", 10, &["owner `dev`", "not defined"]);
-    assert_names("cidr = [\"10.0.0.0/24\"]\n", "cidr = [\"10.0.0.300/24\"]\n", 16, &["10.0.0.300/24"]);
-    assert_names("criticality = 4", "criticality = 8", 11, &["criticality", "8"]);
+    assert_names(
+        "owner = \"ops\"",
+        "owner = \"dev\"",
+        10,
+        &["owner `dev`", "not defined"],
+    );
+    assert_names(
+        "cidr = [\"10.0.0.0/24\"]\n",
+        "cidr = [\"10.0.0.300/24\"]\n",
+        16,
+        &["10.0.0.300/24"],
+    );
+    assert_names(
+        "criticality = 4",
+        "criticality = 8",
+        11,
+        &["criticality", "8"],
+    );
     assert_names("to = \"dmz\"", "to = \"dnz\"", 24, &["zone `dnz`"]);
-    assert_names("crown_jewel = true", "crown_jewels = true", 12, &["crown_jewels"]);
+    assert_names(
+        "crown_jewel = true",
+        "crown_jewels = true",
+        12,
+        &["crown_jewels"],
+    );
 }
 
 #[test]

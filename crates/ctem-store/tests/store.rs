@@ -1,0 +1,250 @@
+//! The store's behaviour: identity resolution across scanners, dedup into
+//! one exposure with several pieces of evidence, the cycle diff, rollback,
+//! and tamper detection in the audit log.
+
+use ctem_model::{
+    AssetIdentity, AssetKind, Component, ExposureStatus, Finding, Severity, Weakness, WeaknessKind,
+};
+use ctem_store::{ImportMeta, Store};
+
+fn finding(tool: &str, asset: AssetIdentity, cve: &str, pkg: &str) -> Finding {
+    Finding {
+        tool: tool.into(),
+        asset,
+        weakness: Weakness::from_ids(&[cve.to_string()], WeaknessKind::Vendor).expect("id"),
+        component: Some(Component {
+            name: pkg.into(),
+            version: Some("1.0".into()),
+            purl: None,
+            fixed_version: None,
+        }),
+        title: format!("{cve} in {pkg}"),
+        severity: Severity::High,
+        cvss_vector: None,
+        cvss_score: None,
+        port: None,
+        protocol: None,
+        location: None,
+        rule_id: None,
+        description: None,
+    }
+}
+
+fn host_by_fqdn() -> AssetIdentity {
+    AssetIdentity {
+        kind: Some(AssetKind::Host),
+        fqdn: Some("web-01.corp.example".into()),
+        ip: Some("10.0.0.1".into()),
+        ..Default::default()
+    }
+}
+
+fn host_by_name() -> AssetIdentity {
+    AssetIdentity {
+        kind: Some(AssetKind::Host),
+        hostname: Some("WEB-01".into()),
+        ..Default::default()
+    }
+}
+
+fn meta(tool: &str, at: i64) -> ImportMeta {
+    ImportMeta {
+        tool: tool.into(),
+        format: tool.into(),
+        file: format!("{tool}.json"),
+        sha256: "x".into(),
+        actor: "test".into(),
+        at,
+    }
+}
+
+fn import(
+    store: &mut Store,
+    tool: &str,
+    at: i64,
+    findings: &[Finding],
+    covered: &[AssetIdentity],
+) -> ctem_store::ImportSummary {
+    let mut tx = store.begin_import(meta(tool, at)).expect("begin");
+    tx.set_source(tool, tool);
+    for f in findings {
+        tx.add(f).expect("add");
+    }
+    for a in covered {
+        tx.cover(a).expect("cover");
+    }
+    tx.commit().expect("commit")
+}
+
+#[test]
+fn same_cve_same_package_same_host_from_two_scanners_is_one_exposure() {
+    let mut s = Store::open_in_memory().expect("store");
+    let a = import(
+        &mut s,
+        "nessus",
+        100,
+        &[finding(
+            "nessus",
+            host_by_fqdn(),
+            "CVE-2024-6387",
+            "openssh",
+        )],
+        &[],
+    );
+    assert_eq!((a.new, a.new_assets), (1, 1));
+    let b = import(
+        &mut s,
+        "trivy",
+        200,
+        &[finding("trivy", host_by_name(), "cve-2024-6387", "OpenSSH")],
+        &[],
+    );
+    assert_eq!(
+        (b.new, b.unchanged, b.new_assets),
+        (0, 1, 0),
+        "merged into the existing asset and exposure"
+    );
+    let rows = s.exposures(true).expect("exposures");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].exposure.sources, vec!["nessus", "trivy"]);
+    assert_eq!(rows[0].exposure.first_seen, 100);
+    assert_eq!(rows[0].exposure.last_seen, 200);
+    assert_eq!(s.asset_count().expect("count"), 1);
+}
+
+#[test]
+fn rescan_resolves_then_reopens() {
+    let mut s = Store::open_in_memory().expect("store");
+    let f1 = finding("trivy", host_by_fqdn(), "CVE-1", "a");
+    let f2 = finding("trivy", host_by_fqdn(), "CVE-2", "b");
+    import(&mut s, "trivy", 100, &[f1.clone(), f2.clone()], &[]);
+    // A complete rescan of the same host without CVE-2.
+    let r = import(&mut s, "trivy", 200, &[f1.clone()], &[]);
+    assert_eq!((r.unchanged, r.resolved), (1, 1));
+    let all = s.exposures(false).expect("all");
+    let resolved: Vec<_> = all
+        .iter()
+        .filter(|r| r.exposure.status == ExposureStatus::Resolved)
+        .collect();
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(resolved[0].exposure.weakness.id, "CVE-2");
+    // A rescan of a different host resolves nothing here.
+    let other = AssetIdentity {
+        fqdn: Some("db-01.corp.example".into()),
+        ..Default::default()
+    };
+    let r = import(&mut s, "trivy", 250, &[], &[other]);
+    assert_eq!(r.resolved, 0);
+    // It comes back.
+    let r = import(&mut s, "trivy", 300, &[f1, f2], &[]);
+    assert_eq!((r.reopened, r.unchanged, r.new), (1, 1, 0));
+    assert_eq!(s.exposures(true).expect("active").len(), 2);
+}
+
+#[test]
+fn a_scanned_host_with_no_findings_resolves_its_exposures() {
+    let mut s = Store::open_in_memory().expect("store");
+    import(
+        &mut s,
+        "nessus",
+        100,
+        &[finding("nessus", host_by_fqdn(), "CVE-1", "a")],
+        &[],
+    );
+    let r = import(&mut s, "nessus", 200, &[], &[host_by_fqdn()]);
+    assert_eq!(r.resolved, 1);
+}
+
+#[test]
+fn evidence_from_another_tool_keeps_an_exposure_open() {
+    let mut s = Store::open_in_memory().expect("store");
+    import(
+        &mut s,
+        "nessus",
+        100,
+        &[finding("nessus", host_by_fqdn(), "CVE-1", "a")],
+        &[],
+    );
+    import(
+        &mut s,
+        "trivy",
+        150,
+        &[finding("trivy", host_by_fqdn(), "CVE-1", "a")],
+        &[],
+    );
+    let r = import(&mut s, "nessus", 200, &[], &[host_by_fqdn()]);
+    assert_eq!(r.resolved, 0, "trivy still sees it");
+}
+
+#[test]
+fn dropped_import_leaves_nothing() {
+    let mut s = Store::open_in_memory().expect("store");
+    let before = s.state_digest().expect("digest");
+    {
+        let mut tx = s.begin_import(meta("trivy", 100)).expect("begin");
+        tx.add(&finding("trivy", host_by_fqdn(), "CVE-1", "a"))
+            .expect("add");
+        // dropped without commit: an error or a crash
+    }
+    assert_eq!(before, s.state_digest().expect("digest"));
+}
+
+#[test]
+fn audit_log_detects_edits_removals_and_reordering() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("ctem.db");
+    {
+        let mut s = Store::open(&path).expect("store");
+        import(
+            &mut s,
+            "trivy",
+            100,
+            &[
+                finding("trivy", host_by_fqdn(), "CVE-1", "a"),
+                finding("trivy", host_by_fqdn(), "CVE-2", "b"),
+            ],
+            &[],
+        );
+        let v = s.verify_audit().expect("verify");
+        assert_eq!(v.problem, None);
+        assert!(v.entries >= 4);
+    }
+    let conn = rusqlite::Connection::open(&path).expect("raw connection");
+    conn.execute("UPDATE audit_log SET subject = 'forged' WHERE seq = 2", [])
+        .expect("edit");
+    let v = Store::open(&path)
+        .and_then(|s| s.verify_audit())
+        .expect("verify");
+    assert!(
+        v.problem
+            .as_deref()
+            .is_some_and(|p| p.contains("entry 2") && p.contains("edited")),
+        "{v:?}"
+    );
+
+    conn.execute("DELETE FROM audit_log WHERE seq = 2", [])
+        .expect("remove");
+    let v = Store::open(&path)
+        .and_then(|s| s.verify_audit())
+        .expect("verify");
+    assert!(
+        v.problem
+            .as_deref()
+            .is_some_and(|p| p.contains("entry 2 is missing")),
+        "{v:?}"
+    );
+}
+
+#[test]
+fn schema_is_versioned_and_reopening_is_idempotent() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("ctem.db");
+    let v1 = Store::open(&path)
+        .and_then(|s| s.schema_version())
+        .expect("open");
+    let v2 = Store::open(&path)
+        .and_then(|s| s.schema_version())
+        .expect("reopen");
+    assert_eq!(v1, 1);
+    assert_eq!(v1, v2);
+}
