@@ -99,6 +99,7 @@ const NUI: &str = "AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H";
 use Eco::*;
 
 /// The CVE catalogue.
+#[rustfmt::skip]
 pub(crate) static CVES: &[Cve] = &[
     // ---- Edge and server products found by remote Nessus checks --------------
     cve!("CVE-2023-4966", "2023-10-10", "Citrix", "NetScaler ADC and NetScaler Gateway", "netscaler", Net(443),
@@ -168,15 +169,15 @@ pub(crate) static CVES: &[Cve] = &[
     cve!("CVE-2017-0144", "2017-03-17", "Microsoft", "SMBv1", "smb", Net(445),
         "6.1.7601.23677", "6.1.7601.23689", "AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H", "CWE-20", "2022-02-10", true, 0.97550,
         "Remote Code Execution Vulnerability", "SMBv1 remote code execution (EternalBlue)",
-        "the SMBv1 server mishandles certain requests, allowing remote code execution (EternalBlue, MS17-010)"),
+        "a flaw in how the SMBv1 server handles certain requests that allows remote code execution (EternalBlue, MS17-010)"),
     cve!("CVE-2021-34527", "2021-07-02", "Microsoft", "Windows Print Spooler", "spoolsv", Net(445),
         "10.0.17763.2028", "10.0.17763.2029", "AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", "CWE-269", "2021-11-03", true, 0.94400,
         "Remote Code Execution Vulnerability", "Print Spooler remote code execution (PrintNightmare)",
-        "the Print Spooler service improperly performs privileged file operations, allowing remote code execution as SYSTEM (PrintNightmare)"),
+        "a flaw in the privileged file operations of the Print Spooler service that allows remote code execution as SYSTEM (PrintNightmare)"),
     cve!("CVE-2014-0160", "2014-04-07", "OpenSSL", "OpenSSL", "openssl", Net(443),
         "1.0.1e", "1.0.1g", NCONF, "CWE-125", "2022-05-04", false, 0.97450,
         "Information Disclosure Vulnerability", "TLS heartbeat read overrun (Heartbleed)",
-        "the TLS heartbeat extension reads past a buffer, disclosing process memory including private keys (Heartbleed)"),
+        "an out-of-bounds read in the TLS heartbeat extension that discloses process memory, including private keys (Heartbleed)"),
     cve!("CVE-2024-6387", "2024-07-01", "OpenBSD", "OpenSSH", "openssh", Net(22),
         "9.2p1", "9.8p1", "AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H", "CWE-362", "", false, 0.41320,
         "", "Signal handler race condition in sshd (regreSSHion)",
@@ -188,16 +189,16 @@ pub(crate) static CVES: &[Cve] = &[
     cve!("CVE-2022-26923", "2022-05-10", "Microsoft", "Active Directory Certificate Services", "adcs", Net(445),
         "10.0.17763.2803", "10.0.17763.2928", "AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", "CWE-295", "2022-08-18", false, 0.06523,
         "Privilege Escalation Vulnerability", "Active Directory domain privilege escalation (Certifried)",
-        "an authenticated user can obtain a certificate for a machine account and escalate to domain administrator (Certifried)"),
+        "a flaw that lets an authenticated user obtain a certificate for a machine account and escalate to domain administrator (Certifried)"),
     // ---- Java (Maven) ------------------------------------------------------
     cve!("CVE-2021-44228", "2021-12-10", "Apache", "Log4j2", "org.apache.logging.log4j:log4j-core", Maven,
         "2.14.1", "2.17.1", NSCOPE, "CWE-917", "2021-12-10", true, 0.97560,
         "Remote Code Execution Vulnerability", "log4j-core: Remote code execution in Log4j 2.x when logs contain an attacker-controlled string value (Log4Shell)",
-        "JNDI features used in configuration, log messages and parameters do not protect against attacker-controlled LDAP and other endpoints (Log4Shell)"),
+        "a flaw in JNDI lookups whereby attacker-controlled strings in log messages can load and run code from LDAP and other endpoints (Log4Shell)"),
     cve!("CVE-2021-45046", "2021-12-14", "Apache", "Log4j2", "org.apache.logging.log4j:log4j-core", Maven,
         "2.15.0", "2.17.1", "AV:N/AC:H/PR:N/UI:N/S:C/C:H/I:H/A:H", "CWE-917", "2023-05-01", false, 0.97400,
         "Deserialization of Untrusted Data Vulnerability", "log4j-core: DoS in log4j 2.x with thread context message pattern and context lookup pattern",
-        "the fix for CVE-2021-44228 was incomplete in certain non-default configurations"),
+        "an incomplete fix for CVE-2021-44228 that still allows remote code execution in certain non-default configurations"),
     cve!("CVE-2022-42889", "2022-10-13", "Apache", "Commons Text", "org.apache.commons:commons-text", Maven,
         "1.9", "1.10.0", NCRIT, "CWE-94", "", false, 0.96940,
         "", "apache-commons-text: variable interpolation RCE (Text4Shell)",
@@ -209,11 +210,11 @@ pub(crate) static CVES: &[Cve] = &[
     cve!("CVE-2022-22963", "2022-04-01", "VMware", "Spring Cloud Function", "org.springframework.cloud:spring-cloud-function-context", Maven,
         "3.2.2", "3.2.3", NCRIT, "CWE-917", "2022-08-25", false, 0.97500,
         "Remote Code Execution Vulnerability", "spring-cloud-function: SpEL injection via the routing functionality",
-        "a specially crafted SpEL expression in the routing-expression header can cause remote code execution"),
+        "a SpEL injection through the routing-expression header that allows remote code execution"),
     cve!("CVE-2017-5638", "2017-03-11", "Apache", "Struts", "org.apache.struts:struts2-core", Maven,
         "2.3.31", "2.3.32", "AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H", "CWE-20", "2021-11-03", true, 0.97570,
         "Remote Code Execution Vulnerability", "struts2: Jakarta Multipart parser remote code execution",
-        "the Jakarta Multipart parser mishandles file upload, allowing OGNL injection through the Content-Type header"),
+        "an OGNL injection through the Content-Type header in the Jakarta Multipart parser"),
     cve!("CVE-2020-36518", "2022-03-11", "FasterXML", "jackson-databind", "com.fasterxml.jackson.core:jackson-databind", Maven,
         "2.12.6", "2.12.6.1", NDOS, "CWE-787", "", false, 0.00970,
         "", "jackson-databind: denial of service via a large depth of nested objects",
@@ -381,7 +382,7 @@ pub(crate) static CVES: &[Cve] = &[
     cve!("CVE-2023-4911", "2023-10-03", "GNU", "GNU C Library", "libc6", Deb,
         "2.36-9+deb12u1", "2.36-9+deb12u3", LPE, "CWE-122", "2023-11-21", false, 0.78350,
         "Buffer Overflow Vulnerability", "glibc: buffer overflow in ld.so leading to privilege escalation (Looney Tunables)",
-        "a buffer overflow in the dynamic loader's processing of the GLIBC_TUNABLES environment variable allows local privilege escalation"),
+        "a buffer overflow in the dynamic loader's processing of the GLIBC_TUNABLES environment variable that allows local privilege escalation"),
     cve!("CVE-2023-38545", "2023-10-18", "haxx", "curl", "libcurl4", Deb,
         "7.88.1-10+deb12u3", "7.88.1-10+deb12u4", NCRIT, "CWE-787", "", false, 0.29410,
         "", "curl: heap based buffer overflow in the SOCKS5 proxy handshake",
@@ -405,7 +406,7 @@ pub(crate) static CVES: &[Cve] = &[
     cve!("CVE-2023-4863", "2023-09-12", "Google", "Chromium WebP", "libwebp7", Deb,
         "1.2.4-0.2", "1.2.4-0.2+deb12u1", NUI, "CWE-787", "2023-09-13", false, 0.41350,
         "Heap-Based Buffer Overflow Vulnerability", "libwebp: heap buffer overflow in WebP codec",
-        "a heap buffer overflow in the WebP lossless decoder allows a crafted image to write out of bounds"),
+        "a heap buffer overflow in the WebP lossless decoder that allows a crafted image to write out of bounds"),
     cve!("CVE-2023-52425", "2024-02-04", "libexpat", "libexpat", "libexpat1", Deb,
         "2.5.0-1", "", NDOS, "CWE-400", "", false, 0.00210,
         "", "expat: parsing large tokens can trigger a denial of service",
@@ -433,16 +434,16 @@ pub(crate) static CVES: &[Cve] = &[
     cve!("CVE-2022-0847", "2022-03-10", "Linux", "Kernel", "linux-image-amd64", Deb,
         "5.10.92-1", "5.10.103-1", LPE, "CWE-665", "2022-04-25", false, 0.59170,
         "Improper Initialization Vulnerability", "kernel: improper initialization of the pipe buffer flags (Dirty Pipe)",
-        "a flaw in the handling of pipe buffer flags allows an unprivileged local user to write to read-only files (Dirty Pipe)"),
+        "a flaw in the handling of pipe buffer flags that allows an unprivileged local user to write to read-only files (Dirty Pipe)"),
     // ---- RHEL 8 packages ----------------------------------------------------------
     cve!("CVE-2021-4034", "2022-01-28", "Red Hat", "Polkit", "polkit", Rpm8,
         "0.115-11.el8", "0.115-13.el8_5.1", LPE, "CWE-787", "2022-06-27", false, 0.85120,
         "Out-of-Bounds Read and Write Vulnerability", "polkit: Local privilege escalation in pkexec due to incorrect handling of argument vector (PwnKit)",
-        "pkexec does not handle the calling parameters count correctly, allowing a local user to gain root (PwnKit)"),
+        "an out-of-bounds write in pkexec, which mishandles its argument count, letting a local user gain root (PwnKit)"),
     cve!("CVE-2021-3156", "2021-01-26", "Sudo", "Sudo", "sudo", Rpm8,
         "1.8.29-6.el8", "1.8.29-6.el8_3.1", LPE, "CWE-193", "2022-04-06", false, 0.89330,
         "Heap-Based Buffer Overflow Vulnerability", "sudo: Heap buffer overflow in argument parsing (Baron Samedit)",
-        "sudo is vulnerable to a heap-based buffer overflow when a command-line argument ends with a backslash (Baron Samedit)"),
+        "a heap-based buffer overflow in argument parsing when a command-line argument ends with a backslash (Baron Samedit)"),
     cve!("CVE-2023-0286", "2023-02-08", "OpenSSL", "OpenSSL", "openssl-libs", Rpm8,
         "1:1.1.1k-7.el8_6", "1:1.1.1k-9.el8_7", "AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:N/A:H", "CWE-843", "", false, 0.00820,
         "", "openssl: X.400 address type confusion in X.509 GeneralName",
@@ -454,7 +455,7 @@ pub(crate) static CVES: &[Cve] = &[
     cve!("CVE-2024-1086", "2024-01-31", "Linux", "Kernel", "kernel", Rpm8,
         "4.18.0-513.11.1.el8_9", "4.18.0-513.24.1.el8_9", LPE, "CWE-416", "2024-05-30", true, 0.01930,
         "Use-After-Free Vulnerability", "kernel: use-after-free in netfilter nf_tables",
-        "a use-after-free in the netfilter nf_tables component allows local privilege escalation"),
+        "a use-after-free in the netfilter nf_tables component that allows local privilege escalation"),
     cve!("CVE-2022-40674", "2022-09-14", "libexpat", "libexpat", "expat", Rpm8,
         "2.2.5-8.el8_6.2", "2.2.5-8.el8_6.3", NCRIT, "CWE-416", "", false, 0.00870,
         "", "expat: a use-after-free in the doContent function in xmlparse.c",
@@ -463,11 +464,11 @@ pub(crate) static CVES: &[Cve] = &[
     cve!("CVE-2023-4911", "2023-10-03", "GNU", "GNU C Library", "glibc", Rpm9,
         "2.34-60.el9", "2.34-60.el9_2.7", LPE, "CWE-122", "2023-11-21", false, 0.78350,
         "Buffer Overflow Vulnerability", "glibc: buffer overflow in ld.so leading to privilege escalation (Looney Tunables)",
-        "a buffer overflow in the dynamic loader's processing of the GLIBC_TUNABLES environment variable allows local privilege escalation"),
+        "a buffer overflow in the dynamic loader's processing of the GLIBC_TUNABLES environment variable that allows local privilege escalation"),
     cve!("CVE-2024-1086", "2024-01-31", "Linux", "Kernel", "kernel", Rpm9,
         "5.14.0-362.8.1.el9_3", "5.14.0-362.24.1.el9_3", LPE, "CWE-416", "2024-05-30", true, 0.01930,
         "Use-After-Free Vulnerability", "kernel: use-after-free in netfilter nf_tables",
-        "a use-after-free in the netfilter nf_tables component allows local privilege escalation"),
+        "a use-after-free in the netfilter nf_tables component that allows local privilege escalation"),
     cve!("CVE-2024-0727", "2024-01-26", "OpenSSL", "OpenSSL", "openssl-libs", Rpm9,
         "1:3.0.7-24.el9", "1:3.0.7-27.el9", "AV:L/AC:L/PR:N/UI:R/S:U/C:N/I:N/A:H", "CWE-476", "", false, 0.00110,
         "", "openssl: denial of service via null dereference",
@@ -496,15 +497,15 @@ pub(crate) static CVES: &[Cve] = &[
     cve!("CVE-2014-6271", "2014-09-24", "GNU", "GNU Bash", "bash", Rpm6,
         "4.1.2-15.el6_4", "4.1.2-15.el6_5.1", NCRIT, "CWE-78", "2022-01-28", false, 0.97560,
         "Arbitrary Code Execution Vulnerability", "bash: specially-crafted environment variables can be used to inject shell commands (Shellshock)",
-        "bash processes trailing strings after function definitions in environment variables, allowing command injection (Shellshock)"),
+        "a flaw in how bash processes trailing strings after function definitions in environment variables that allows command injection (Shellshock)"),
     cve!("CVE-2016-5195", "2016-11-10", "Linux", "Kernel", "kernel", Rpm6,
         "2.6.32-642.6.1.el6", "2.6.32-642.6.2.el6", "AV:L/AC:H/PR:L/UI:N/S:U/C:H/I:H/A:H", "CWE-362", "2022-03-03", false, 0.57130,
         "Race Condition Vulnerability", "kernel: mm: privilege escalation via MAP_PRIVATE COW breakage (Dirty COW)",
-        "a race condition in the memory subsystem's copy-on-write handling allows local privilege escalation (Dirty COW)"),
+        "a race condition in the memory subsystem's copy-on-write handling that allows local privilege escalation (Dirty COW)"),
     cve!("CVE-2014-0160", "2014-04-07", "OpenSSL", "OpenSSL", "openssl", Rpm6,
         "1.0.1e-15.el6", "1.0.1e-16.el6_5.7", NCONF, "CWE-125", "2022-05-04", false, 0.97450,
         "Information Disclosure Vulnerability", "openssl: information disclosure in handling of TLS heartbeat extension packets (Heartbleed)",
-        "the TLS heartbeat extension reads past a buffer, disclosing process memory including private keys (Heartbleed)"),
+        "an out-of-bounds read in the TLS heartbeat extension that discloses process memory, including private keys (Heartbleed)"),
     // ---- Alpine 3.18 packages ------------------------------------------------------
     cve!("CVE-2023-5678", "2023-11-06", "OpenSSL", "OpenSSL", "libcrypto3", Apk,
         "3.1.3-r0", "3.1.4-r1", "AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:L", "CWE-754", "", false, 0.00250,
@@ -530,19 +531,19 @@ pub(crate) static CVES: &[Cve] = &[
     cve!("CVE-2023-28252", "2023-04-11", "Microsoft", "Windows", "KB5025229", Win,
         "10.0.17763.4131", "10.0.17763.4252", LPE, "CWE-787", "2023-04-11", true, 0.05120,
         "Privilege Escalation Vulnerability", "Windows Common Log File System Driver elevation of privilege",
-        "the Common Log File System driver allows a local attacker to gain SYSTEM privileges"),
+        "a flaw in the Common Log File System driver that lets a local attacker gain SYSTEM privileges"),
     cve!("CVE-2021-36934", "2021-07-22", "Microsoft", "Windows", "KB5005030", Win,
         "10.0.17763.2061", "10.0.17763.2114", LPE, "CWE-269", "2022-02-10", false, 0.25410,
         "Privilege Escalation Vulnerability", "Windows elevation of privilege via SAM ACLs (HiveNightmare)",
-        "overly permissive ACLs on system files including the SAM database allow local privilege escalation (HiveNightmare)"),
+        "overly permissive ACLs on system files including the SAM database that allow local privilege escalation (HiveNightmare)"),
     cve!("CVE-2021-1732", "2021-02-25", "Microsoft", "Win32k", "KB4601345", Win,
         "10.0.17763.1697", "10.0.17763.1757", LPE, "CWE-269", "2021-11-03", true, 0.04630,
         "Privilege Escalation Vulnerability", "Windows Win32k elevation of privilege",
-        "a flaw in the Win32k driver allows a local attacker to gain SYSTEM privileges"),
+        "a flaw in the Win32k driver that allows a local attacker to gain SYSTEM privileges"),
     cve!("CVE-2022-30190", "2022-06-01", "Microsoft", "Windows", "KB5014692", Win,
         "10.0.17763.2928", "10.0.17763.3046", LUI, "CWE-610", "2022-06-14", true, 0.96050,
         "Remote Code Execution Vulnerability", "Microsoft Support Diagnostic Tool remote code execution (Follina)",
-        "MSDT can be invoked through the URL protocol from a calling application such as Word, allowing code execution (Follina)"),
+        "a flaw that lets the Support Diagnostic Tool be invoked through the URL protocol from applications such as Word, allowing code execution (Follina)"),
     cve!("CVE-2023-24932", "2023-05-09", "Microsoft", "Windows", "KB5026362", Win,
         "10.0.17763.4252", "10.0.17763.4377", "AV:P/AC:H/PR:H/UI:N/S:U/C:H/I:H/A:H", "CWE-287", "", false, 0.00210,
         "", "Secure Boot security feature bypass (BlackLotus)",
@@ -554,24 +555,24 @@ pub(crate) static CVES: &[Cve] = &[
     cve!("CVE-2024-43451", "2024-11-12", "Microsoft", "Windows", "KB5046615", Win,
         "10.0.17763.6414", "10.0.17763.6532", "AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:N/A:N", "CWE-73", "2024-11-12", false, 0.02120,
         "NTLMv2 Hash Disclosure Spoofing Vulnerability", "NTLM hash disclosure spoofing",
-        "minimal interaction with a malicious file can disclose the user's NTLMv2 hash"),
+        "a spoofing flaw whereby minimal interaction with a malicious file discloses the user's NTLMv2 hash"),
     cve!("CVE-2023-23397", "2023-03-14", "Microsoft", "Office Outlook", "KB5002254", Win,
         "16.0.5387.1000", "16.0.5387.1002", NCRIT, "CWE-294", "2023-03-14", false, 0.92240,
         "Privilege Escalation Vulnerability", "Microsoft Outlook elevation of privilege via NTLM relay",
-        "a crafted message with an extended MAPI property makes Outlook leak the user's Net-NTLMv2 hash"),
+        "a flaw whereby a crafted message with an extended MAPI property makes Outlook leak the user's Net-NTLMv2 hash"),
     // ---- Desktop applications (workstations) ------------------------------------------
     cve!("CVE-2023-4863", "2023-09-12", "Google", "Chromium WebP", "Google Chrome", WinApp,
         "116.0.5845.141", "116.0.5845.187", NUI, "CWE-787", "2023-09-13", false, 0.41350,
         "Heap-Based Buffer Overflow Vulnerability", "Google Chrome heap buffer overflow in WebP",
-        "a heap buffer overflow in the WebP codec allows a remote attacker to write out of bounds through a crafted HTML page"),
+        "a heap buffer overflow in the WebP codec that allows a remote attacker to write out of bounds through a crafted HTML page"),
     cve!("CVE-2024-4671", "2024-05-14", "Google", "Chromium Visuals", "Google Chrome", WinApp,
         "124.0.6367.118", "124.0.6367.201", "AV:N/AC:L/PR:N/UI:R/S:C/C:H/I:H/A:H", "CWE-416", "2024-05-13", false, 0.02430,
         "Use-After-Free Vulnerability", "Google Chrome use after free in Visuals",
-        "a use-after-free in Visuals allows a remote attacker who compromised the renderer to escape the sandbox"),
+        "a use-after-free in Visuals that allows a remote attacker who compromised the renderer to escape the sandbox"),
     cve!("CVE-2023-38831", "2023-08-23", "RARLAB", "WinRAR", "WinRAR", WinApp,
         "6.22", "6.23", LUI, "CWE-351", "2023-08-24", false, 0.68930,
         "Code Execution Vulnerability", "WinRAR code execution when opening a crafted archive",
-        "WinRAR allows attackers to execute code when a user opens a benign file inside a crafted ZIP archive"),
+        "a flaw that lets attackers execute code when a user opens a benign file inside a crafted ZIP archive"),
     cve!("CVE-2023-40477", "2023-08-17", "RARLAB", "WinRAR", "WinRAR", WinApp,
         "6.22", "6.23", "AV:L/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H", "CWE-129", "", false, 0.04120,
         "", "WinRAR recovery volume improper validation",
@@ -583,11 +584,11 @@ pub(crate) static CVES: &[Cve] = &[
     cve!("CVE-2023-21608", "2023-01-18", "Adobe", "Acrobat and Reader", "Adobe Acrobat Reader DC", WinApp,
         "22.003.20282", "22.003.20310", LUI, "CWE-416", "2023-10-10", false, 0.62110,
         "Use-After-Free Vulnerability", "Adobe Acrobat Reader use-after-free",
-        "a use-after-free in Acrobat Reader could result in arbitrary code execution when opening a crafted file"),
+        "a use-after-free in Acrobat Reader that could result in arbitrary code execution when opening a crafted file"),
     cve!("CVE-2024-21412", "2024-02-13", "Microsoft", "Windows", "KB5034768", Win,
         "10.0.17763.5329", "10.0.17763.5458", "AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H", "CWE-693", "2024-02-13", false, 0.05780,
         "Internet Shortcut Files Security Feature Bypass Vulnerability", "Internet Shortcut Files security feature bypass",
-        "a crafted Internet Shortcut file bypasses the Mark of the Web and SmartScreen warnings"),
+        "a flaw whereby a crafted Internet Shortcut file bypasses the Mark of the Web and SmartScreen warnings"),
 ];
 
 /// Whether the CVSS vector has a network or adjacent attack vector.
@@ -596,6 +597,15 @@ pub(crate) fn network(vector: &str) -> bool {
 }
 
 impl Cve {
+    /// The description as a sentence.
+    pub(crate) fn sentence(&self) -> String {
+        let mut chars = self.desc.chars();
+        match chars.next() {
+            Some(f) => format!("{}{}.", f.to_ascii_uppercase(), chars.as_str()),
+            None => String::new(),
+        }
+    }
+
     pub(crate) fn is_kev(&self) -> bool {
         !self.kev.is_empty()
     }
@@ -694,7 +704,15 @@ pub(crate) fn cvss31_base(vector: &str) -> f64 {
                 }
             }
             "AC" => ac = if v == "L" { 0.77 } else { 0.44 },
-            "PR" => pr = if v == "N" { "N" } else if v == "L" { "L" } else { "H" },
+            "PR" => {
+                pr = if v == "N" {
+                    "N"
+                } else if v == "L" {
+                    "L"
+                } else {
+                    "H"
+                }
+            }
             "UI" => ui = if v == "N" { 0.85 } else { 0.62 },
             "S" => changed = v == "C",
             "C" => c = cia(v),
@@ -779,6 +797,7 @@ pub(crate) struct Plugin {
     pub fname: &'static str,
 }
 
+#[rustfmt::skip]
 pub(crate) static PLUGINS: &[Plugin] = &[
     Plugin { id: 57582, name: "SSL Self-Signed Certificate", family: "General",
         vector: "AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:L/A:N",
@@ -894,11 +913,14 @@ macro_rules! rule {
     };
 }
 
-const SQLI: &str = "Improper Neutralization of Special Elements used in an SQL Command ('SQL Injection')";
-const XSS: &str = "Improper Neutralization of Input During Web Page Generation ('Cross-site Scripting')";
+const SQLI: &str =
+    "Improper Neutralization of Special Elements used in an SQL Command ('SQL Injection')";
+const XSS: &str =
+    "Improper Neutralization of Input During Web Page Generation ('Cross-site Scripting')";
 const SECRET: &str = "Use of Hard-coded Credentials";
 const PATH: &str = "Improper Limitation of a Pathname to a Restricted Directory ('Path Traversal')";
 
+#[rustfmt::skip]
 pub(crate) static CODE_RULES: &[CodeRule] = &[
     rule!(CodeTool::CodeQl, Lang::Java, "java/sql-injection", "SqlTainted", "CWE-89", SQLI, "8.8", "error",
         "Query built from user-controlled sources", "This query depends on a user-provided value."),
@@ -970,7 +992,12 @@ mod tests {
         // The same CVE on two platforms carries the same intel.
         for a in CVES {
             for b in CVES.iter().filter(|b| b.id == a.id) {
-                assert_eq!((a.kev, a.epss.to_bits()), (b.kev, b.epss.to_bits()), "{}", a.id);
+                assert_eq!(
+                    (a.kev, a.epss.to_bits()),
+                    (b.kev, b.epss.to_bits()),
+                    "{}",
+                    a.id
+                );
             }
         }
     }

@@ -11,6 +11,7 @@
 pub(crate) struct Rng(u64);
 
 impl Rng {
+    #[cfg(test)]
     pub(crate) fn new(seed: u64) -> Rng {
         Rng(seed)
     }
@@ -18,7 +19,7 @@ impl Rng {
     /// An independent stream for one part of the estate, so that changing one
     /// part does not reshuffle the others.
     pub(crate) fn derive(seed: u64, stream: &str) -> Rng {
-        let mut r = Rng(seed ^ 0x5EED_0F_A7_1A_4E_1Cu64);
+        let mut r = Rng(seed ^ 0x5EED_0FA7_1A4E_1C5D_u64);
         for b in stream.bytes() {
             r.0 ^= u64::from(b);
             r.next_u64();

@@ -136,7 +136,11 @@ pub struct Analysis {
 enum Via {
     Entry,
     /// From zone, through foothold asset, using exposure.
-    Foothold { from: usize, asset: usize, exposure: usize },
+    Foothold {
+        from: usize,
+        asset: usize,
+        exposure: usize,
+    },
 }
 
 fn port_ok(ports: &[u16], port: Option<u16>) -> bool {
@@ -327,23 +331,59 @@ mod tests {
         Graph {
             zones: zones.iter().map(|s| s.to_string()).collect(),
             flows: vec![
-                Flow { from: 0, to: 1, ports: vec![443] },
-                Flow { from: 1, to: 2, ports: vec![8080] },
-                Flow { from: 2, to: 3, ports: vec![5432] },
+                Flow {
+                    from: 0,
+                    to: 1,
+                    ports: vec![443],
+                },
+                Flow {
+                    from: 1,
+                    to: 2,
+                    ports: vec![8080],
+                },
+                Flow {
+                    from: 2,
+                    to: 3,
+                    ports: vec![5432],
+                },
             ],
             entries: vec![0],
             assets: vec![
-                AssetNode { name: "web".into(), zone: Some(1) },
-                AssetNode { name: "api".into(), zone: Some(2) },
-                AssetNode { name: "db".into(), zone: Some(3) },
-                AssetNode { name: "laptop".into(), zone: Some(4) },
+                AssetNode {
+                    name: "web".into(),
+                    zone: Some(1),
+                },
+                AssetNode {
+                    name: "api".into(),
+                    zone: Some(2),
+                },
+                AssetNode {
+                    name: "db".into(),
+                    zone: Some(3),
+                },
+                AssetNode {
+                    name: "laptop".into(),
+                    zone: Some(4),
+                },
             ],
             exposures: vec![],
         }
     }
 
-    fn exp(asset: usize, port: Option<u16>, vector: Vector, exploitable: bool, w: &str) -> ExposureNode {
-        ExposureNode { asset, port, vector, exploitable, weakness: w.into() }
+    fn exp(
+        asset: usize,
+        port: Option<u16>,
+        vector: Vector,
+        exploitable: bool,
+        w: &str,
+    ) -> ExposureNode {
+        ExposureNode {
+            asset,
+            port,
+            vector,
+            exploitable,
+            weakness: w.into(),
+        }
     }
 
     #[test]
@@ -365,7 +405,10 @@ mod tests {
         );
         assert!(!a.exposures[3].reachable, "corp has no flow from anywhere");
         assert_eq!(a.footholds, vec![true, true, false, false]);
-        assert_eq!(a.internet_facing_zones, vec![false, true, false, false, false]);
+        assert_eq!(
+            a.internet_facing_zones,
+            vec![false, true, false, false, false]
+        );
     }
 
     #[test]

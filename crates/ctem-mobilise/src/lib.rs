@@ -8,7 +8,7 @@
 
 #![forbid(unsafe_code)]
 
-use ctem_model::{exposure_fingerprint, Component, Tier, WeaknessKind, DAY};
+use ctem_model::{Component, DAY, Tier, WeaknessKind, exposure_fingerprint};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -68,14 +68,24 @@ fn fix_key(i: &ActionInput<'_>) -> (String, String) {
                 format!("Upgrade {} to {}", c.name, fixed),
             ),
             None => (
-                format!("component:{}:{}", c.name.to_ascii_lowercase(), i.weakness_id),
-                format!("Remediate {} in {} (no fixed version published)", i.weakness_id, c.name),
+                format!(
+                    "component:{}:{}",
+                    c.name.to_ascii_lowercase(),
+                    i.weakness_id
+                ),
+                format!(
+                    "Remediate {} in {} (no fixed version published)",
+                    i.weakness_id, c.name
+                ),
             ),
         },
         None => match i.weakness_kind {
             WeaknessKind::ExposedSecret => (
                 format!("secret:{}:{}", i.weakness_id, i.asset),
-                format!("Rotate and remove the exposed secret ({}) in {}", i.weakness_id, i.asset),
+                format!(
+                    "Rotate and remove the exposed secret ({}) in {}",
+                    i.weakness_id, i.asset
+                ),
             ),
             _ => (
                 format!("weakness:{}", i.weakness_id),
@@ -91,16 +101,21 @@ pub fn group_actions(inputs: &[ActionInput<'_>]) -> Vec<RemediationAction> {
     let mut by_key: BTreeMap<String, RemediationAction> = BTreeMap::new();
     for i in inputs {
         let (key, title) = fix_key(i);
-        let a = by_key.entry(key.clone()).or_insert_with(|| RemediationAction {
-            id: format!("act-{}", &exposure_fingerprint("action", &key, None, None)[..12]),
-            title,
-            tier: i.tier,
-            owner: i.owner.map(str::to_string),
-            due: i.due,
-            exposures: Vec::new(),
-            assets: Vec::new(),
-            weaknesses: Vec::new(),
-        });
+        let a = by_key
+            .entry(key.clone())
+            .or_insert_with(|| RemediationAction {
+                id: format!(
+                    "act-{}",
+                    &exposure_fingerprint("action", &key, None, None)[..12]
+                ),
+                title,
+                tier: i.tier,
+                owner: i.owner.map(str::to_string),
+                due: i.due,
+                exposures: Vec::new(),
+                assets: Vec::new(),
+                weaknesses: Vec::new(),
+            });
         // The most urgent exposure decides the action's tier, owner and due date.
         let more_urgent = (i.tier, i.due.unwrap_or(i64::MAX)) < (a.tier, a.due.unwrap_or(i64::MAX));
         if more_urgent {
@@ -123,12 +138,18 @@ pub fn group_actions(inputs: &[ActionInput<'_>]) -> Vec<RemediationAction> {
     }
     let mut v: Vec<RemediationAction> = by_key.into_values().collect();
     v.sort_by(|a, b| {
-        (a.tier, a.due.unwrap_or(i64::MAX), std::cmp::Reverse(a.exposures.len()), &a.id).cmp(&(
-            b.tier,
-            b.due.unwrap_or(i64::MAX),
-            std::cmp::Reverse(b.exposures.len()),
-            &b.id,
-        ))
+        (
+            a.tier,
+            a.due.unwrap_or(i64::MAX),
+            std::cmp::Reverse(a.exposures.len()),
+            &a.id,
+        )
+            .cmp(&(
+                b.tier,
+                b.due.unwrap_or(i64::MAX),
+                std::cmp::Reverse(b.exposures.len()),
+                &b.id,
+            ))
     });
     v
 }
@@ -140,7 +161,10 @@ mod tests {
     #[test]
     fn sla_clock_restarts_only_when_the_tier_changes() {
         let now = 100 * DAY;
-        assert_eq!(tier_since(Some((Tier::P2, 10 * DAY)), Tier::P2, now), 10 * DAY);
+        assert_eq!(
+            tier_since(Some((Tier::P2, 10 * DAY)), Tier::P2, now),
+            10 * DAY
+        );
         assert_eq!(tier_since(Some((Tier::P2, 10 * DAY)), Tier::P1, now), now);
         assert_eq!(tier_since(None, Tier::P3, now), now);
         assert_eq!(due_date(10 * DAY, 7), 17 * DAY);

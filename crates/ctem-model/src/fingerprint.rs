@@ -1,9 +1,13 @@
 //! Stable keys: asset keys and exposure fingerprints.
 //!
-//! An exposure's fingerprint is the same across rescans and across scanners:
-//! it hashes the resolved asset, the primary weakness id, the component name
-//! (not its version: an upgrade that leaves the CVE in place is the same
-//! exposure) and, for code and web findings, the location.
+//! An exposure's fingerprint is the same across rescans and across scanners.
+//! For a CVE or GHSA it hashes the resolved asset and the weakness id only:
+//! a network scanner that names no package (Nessus) and a package scanner
+//! (Trivy, Grype) then agree, and a CVE fixed by one upgrade is one exposure
+//! even when several subpackages carry it. For other weaknesses (scanner
+//! rules, misconfigurations, secrets) it also hashes the component name (not
+//! its version: an upgrade that leaves the weakness in place is the same
+//! exposure) and the location (file and line, URL path).
 
 use crate::AssetIdentity;
 use sha2::{Digest, Sha256};
@@ -80,7 +84,9 @@ pub fn asset_key(id: &AssetIdentity) -> String {
     "unknown:".to_string()
 }
 
-/// The exposure fingerprint: 32 hex characters of SHA-256.
+/// The exposure fingerprint: 32 hex characters of SHA-256. Callers pass the
+/// component and location only for weaknesses that need them (see the
+/// module docs and [`crate::Finding::fingerprint_on`]).
 pub fn exposure_fingerprint(
     asset_id: &str,
     weakness_id: &str,
@@ -106,15 +112,24 @@ mod tests {
 
     #[test]
     fn image_tags_and_digests_are_dropped_but_registry_ports_kept() {
-        assert_eq!(normalise_image("Reg.example:5000/claims/api:1.4"), "reg.example:5000/claims/api");
+        assert_eq!(
+            normalise_image("Reg.example:5000/claims/api:1.4"),
+            "reg.example:5000/claims/api"
+        );
         assert_eq!(normalise_image("nginx@sha256:abc"), "nginx");
         assert_eq!(normalise_image("nginx:1.25"), "nginx");
     }
 
     #[test]
     fn repository_urls_normalise() {
-        assert_eq!(normalise_repo("https://github.com/Org/Repo.git"), "github.com/org/repo");
-        assert_eq!(normalise_repo("git@github.com:Org/Repo.git"), "github.com/org/repo");
+        assert_eq!(
+            normalise_repo("https://github.com/Org/Repo.git"),
+            "github.com/org/repo"
+        );
+        assert_eq!(
+            normalise_repo("git@github.com:Org/Repo.git"),
+            "github.com/org/repo"
+        );
     }
 
     #[test]
@@ -135,7 +150,10 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(asset_key(&id), "host:web-01.corp.example");
-        let id = AssetIdentity { ip: Some("10.0.0.1".into()), ..Default::default() };
+        let id = AssetIdentity {
+            ip: Some("10.0.0.1".into()),
+            ..Default::default()
+        };
         assert_eq!(asset_key(&id), "ip:10.0.0.1");
     }
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub use fingerprint::{asset_key, exposure_fingerprint, normalise_host};
-pub use time_fmt::{fmt_date, fmt_time, now, parse_date, parse_time, DAY};
+pub use time_fmt::{DAY, fmt_date, fmt_time, now, parse_date, parse_time};
 
 /// Severity as a source reported it. CVSS is severity, not risk: ctem keeps it
 /// as one factor among several.
@@ -200,7 +200,10 @@ impl AssetIdentity {
             out.push(format!("repo:{}", fingerprint::normalise_repo(v)));
         }
         if let Some(v) = &self.url {
-            out.push(format!("url:{}", v.trim_end_matches('/').to_ascii_lowercase()));
+            out.push(format!(
+                "url:{}",
+                v.trim_end_matches('/').to_ascii_lowercase()
+            ));
         }
         for v in [&self.fqdn, &self.hostname].into_iter().flatten() {
             let h = normalise_host(v);
@@ -409,6 +412,9 @@ impl Finding {
     /// The fingerprint of the exposure this finding is evidence of, once its
     /// asset has been resolved to `asset_id` (see [`asset_key`]).
     pub fn fingerprint_on(&self, asset_id: &str) -> String {
+        if matches!(self.weakness.kind, WeaknessKind::Cve | WeaknessKind::Ghsa) {
+            return exposure_fingerprint(asset_id, &self.weakness.id, None, None);
+        }
         exposure_fingerprint(
             asset_id,
             &self.weakness.id,

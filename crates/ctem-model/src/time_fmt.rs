@@ -1,6 +1,6 @@
 //! Unix-second timestamps and their rendering.
 
-use time::{format_description::well_known::Rfc3339, Date, OffsetDateTime, UtcOffset};
+use time::{Date, OffsetDateTime, UtcOffset, format_description::well_known::Rfc3339};
 
 /// Seconds in a day.
 pub const DAY: i64 = 86_400;
@@ -48,11 +48,13 @@ pub fn parse_time(s: &str) -> Option<i64> {
         return Some(t.unix_timestamp());
     }
     if s.len() >= 19 {
-        let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+        let fmt =
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
         if let Ok(t) = time::PrimitiveDateTime::parse(&s[..19], &fmt) {
             return Some(t.assume_utc().unix_timestamp());
         }
-        let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+        let fmt =
+            time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
         if let Ok(t) = time::PrimitiveDateTime::parse(&s[..19], &fmt) {
             return Some(t.assume_utc().unix_timestamp());
         }

@@ -8,7 +8,7 @@
 
 #![forbid(unsafe_code)]
 
-use ctem_model::{normalise_host, parse_time, ValidationRecord, ValidationState};
+use ctem_model::{ValidationRecord, ValidationState, normalise_host, parse_time};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -94,10 +94,14 @@ fn convert(r: RawResult, file: &str, record: usize) -> Result<ValidationResult, 
         ))
     })?;
     if state == ValidationState::NotValidated {
-        return Err(err("result `not_validated` records nothing: leave the row out".into()));
+        return Err(err(
+            "result `not_validated` records nothing: leave the row out".into(),
+        ));
     }
     if state == ValidationState::BlockedByControl && r.control.as_deref().unwrap_or("").is_empty() {
-        return Err(err("result blocked_by_control needs the `control` that blocked it".into()));
+        return Err(err(
+            "result blocked_by_control needs the `control` that blocked it".into(),
+        ));
     }
     if state == ValidationState::NotExploitable && r.reason.as_deref().unwrap_or("").is_empty() {
         return Err(err("result not_exploitable needs a `reason`".into()));
@@ -105,8 +109,12 @@ fn convert(r: RawResult, file: &str, record: usize) -> Result<ValidationResult, 
     if r.asset.trim().is_empty() || r.weakness.trim().is_empty() {
         return Err(err("`asset` and `weakness` must not be empty".into()));
     }
-    let at = parse_time(&r.at)
-        .ok_or_else(|| err(format!("`at` is not an RFC 3339 time or a date: `{}`", r.at)))?;
+    let at = parse_time(&r.at).ok_or_else(|| {
+        err(format!(
+            "`at` is not an RFC 3339 time or a date: `{}`",
+            r.at
+        ))
+    })?;
     let blank = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
     Ok(ValidationResult {
         asset: r.asset.trim().to_string(),
@@ -121,7 +129,12 @@ fn convert(r: RawResult, file: &str, record: usize) -> Result<ValidationResult, 
 
 /// Parses a validation file, JSON or CSV (told apart by the first
 /// non-blank byte). For CSV, `tool` and `method` come from the caller.
-pub fn parse(bytes: &[u8], file: &str, csv_tool: &str, csv_method: &str) -> Result<ValidationFile, ValidateError> {
+pub fn parse(
+    bytes: &[u8],
+    file: &str,
+    csv_tool: &str,
+    csv_method: &str,
+) -> Result<ValidationFile, ValidateError> {
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if first == Some(&b'{') {
         parse_json(bytes, file)
@@ -135,12 +148,20 @@ fn parse_json(bytes: &[u8], file: &str) -> Result<ValidationFile, ValidateError>
         file: file.to_string(),
         line: e.line(),
         column: e.column(),
-        cause: e.to_string().split(" at line").next().unwrap_or_default().to_string(),
+        cause: e
+            .to_string()
+            .split(" at line")
+            .next()
+            .unwrap_or_default()
+            .to_string(),
     })?;
     if raw.format != "ctem-validation/1" {
         return Err(ValidateError::File {
             file: file.to_string(),
-            cause: format!("format `{}` is not supported; expected `ctem-validation/1`", raw.format),
+            cause: format!(
+                "format `{}` is not supported; expected `ctem-validation/1`",
+                raw.format
+            ),
         });
     }
     check_method(&raw.method, file)?;
@@ -168,9 +189,16 @@ fn check_method(m: &str, file: &str) -> Result<(), ValidateError> {
     }
 }
 
-fn parse_csv(bytes: &[u8], file: &str, tool: &str, method: &str) -> Result<ValidationFile, ValidateError> {
+fn parse_csv(
+    bytes: &[u8],
+    file: &str,
+    tool: &str,
+    method: &str,
+) -> Result<ValidationFile, ValidateError> {
     check_method(method, file)?;
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(bytes);
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
     let mut results = Vec::new();
     for (i, row) in rdr.deserialize::<RawResult>().enumerate() {
         let row = row.map_err(|e| ValidateError::Record {
@@ -307,7 +335,10 @@ mod tests {
     fn mistakes_are_named() {
         let bad = JSON.replace("\"exploitable\"", "\"pwned\"");
         let e = parse(bad.as_bytes(), "rt.json", "", "").expect_err("bad result");
-        assert_eq!(e.to_string(), "rt.json: record 1: result `pwned` is not one of exploitable, not_exploitable, blocked_by_control");
+        assert_eq!(
+            e.to_string(),
+            "rt.json: record 1: result `pwned` is not one of exploitable, not_exploitable, blocked_by_control"
+        );
         let bad = JSON.replace("\"control\": \"edge-waf\", ", "");
         let e = parse(bad.as_bytes(), "rt.json", "", "").expect_err("no control");
         assert!(e.to_string().contains("record 2") && e.to_string().contains("control"));

@@ -626,14 +626,24 @@ fn report(ctx: &Ctx, kind: ReportKind, out: Option<PathBuf>, tier: Option<&str>)
     }
 }
 
+/// Every file under `dir`, recursively, in a stable order.
 fn files_in(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| CliError::invalid(format!("{}: {e}", dir.display())))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
-        .collect();
-    v.sort();
-    Ok(v)
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d)
+            .map_err(|e| CliError::invalid(format!("{}: {e}", d.display())))?;
+        for e in entries {
+            let p = e?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.is_file() {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// What a cycle did, phase by phase.
@@ -891,11 +901,7 @@ fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
         .first()
         .and_then(|p| p.parent())
         .map(Path::to_path_buf);
-    let reports_dir = manifest
-        .reports
-        .first()
-        .and_then(|p| p.parent())
-        .map(Path::to_path_buf);
+    let reports_dir = Some(input.join("reports"));
     let mut o = run_cycle(
         &sub,
         &CycleArgs {

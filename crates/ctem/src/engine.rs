@@ -430,16 +430,26 @@ pub fn assess(store: &Store, scope: &Scope) -> Result<Assessment> {
             .controls_for(id)
             .into_iter()
             .filter(|c| {
+                // Every list the control gives must match (one entry of it).
                 let m = &c.mitigates;
-                av_name.is_some_and(|a| m.attack_vectors.iter().any(|x| x == a))
+                let av = m.attack_vectors.is_empty()
+                    || av_name.is_some_and(|a| m.attack_vectors.iter().any(|x| x == a));
+                let cwe = m.cwes.is_empty()
                     || e.weakness
                         .cwes
                         .iter()
-                        .any(|w| m.cwes.contains(&w.to_ascii_uppercase()))
+                        .any(|w| m.cwes.contains(&w.to_ascii_uppercase()));
+                let ids = m.weaknesses.is_empty()
                     || m.weaknesses.contains(&e.weakness.id.to_ascii_uppercase())
+                    || e.weakness
+                        .aliases
+                        .iter()
+                        .any(|a| m.weaknesses.contains(&a.to_ascii_uppercase()));
+                let kinds = m.weakness_kinds.is_empty()
                     || m.weakness_kinds
                         .iter()
-                        .any(|k| k == e.weakness.kind.as_str())
+                        .any(|k| k == e.weakness.kind.as_str());
+                av && cwe && ids && kinds
             })
             .map(|c| format!("{} ({})", c.id, c.kind))
             .collect();
