@@ -119,7 +119,7 @@ fn rescan_resolves_then_reopens() {
     let f2 = finding("trivy", host_by_fqdn(), "CVE-2", "b");
     import(&mut s, "trivy", 100, &[f1.clone(), f2.clone()], &[]);
     // A complete rescan of the same host without CVE-2.
-    let r = import(&mut s, "trivy", 200, &[f1.clone()], &[]);
+    let r = import(&mut s, "trivy", 200, std::slice::from_ref(&f1), &[]);
     assert_eq!((r.unchanged, r.resolved), (1, 1));
     let all = s.exposures(false).expect("all");
     let resolved: Vec<_> = all
