@@ -2,6 +2,8 @@
 //! format detection.
 
 use crate::formats::{nessus, sarif, trivy};
+// ingest-a: dependency-scanner and SBOM formats
+use crate::formats::cyclonedx;
 use crate::{Ctx, IngestError};
 use std::io::BufRead;
 
@@ -27,7 +29,13 @@ impl std::fmt::Debug for Format {
 }
 
 /// The registry: detection tries the formats in this order.
-static FORMATS: &[&Format] = &[&trivy::FORMAT, &sarif::FORMAT, &nessus::FORMAT];
+static FORMATS: &[&Format] = &[
+    &trivy::FORMAT,
+    &sarif::FORMAT,
+    &nessus::FORMAT,
+    // ingest-a: dependency-scanner and SBOM formats
+    &cyclonedx::FORMAT,
+];
 
 /// Every registered format.
 pub fn formats() -> &'static [&'static Format] {

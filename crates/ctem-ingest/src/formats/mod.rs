@@ -3,6 +3,8 @@
 pub(crate) mod nessus;
 pub(crate) mod sarif;
 pub(crate) mod trivy;
+// ingest-a: dependency-scanner and SBOM formats
+pub(crate) mod cyclonedx;
 
 /// Implements the `Visitor` methods for every non-object JSON value as "skip
 /// it and return the default": a wrong-typed element is ignored, not fatal.
