@@ -43,8 +43,24 @@ pub(crate) fn purl_name_version(purl: &str) -> Option<(String, Option<String>)> 
         Some(i) if rest[..i].contains('/') => (&rest[..i], Some(&rest[i + 1..])),
         _ => (rest, None),
     };
-    let name = path.rsplit('/').next().filter(|n| !n.is_empty())?;
-    let name = percent_decode(name);
+    // `type/namespace…/name`: Maven names are `group:artifact` and npm, Go,
+    // Composer and GitHub names keep their namespace, as the scanners
+    // themselves (Trivy, Snyk, npm) name these packages.
+    let (kind, path) = path.split_once('/')?;
+    let (namespace, name) = match path.rfind('/') {
+        Some(i) => (Some(&path[..i]), &path[i + 1..]),
+        None => (None, path),
+    };
+    if name.is_empty() {
+        return None;
+    }
+    let name = match (kind.to_ascii_lowercase().as_str(), namespace) {
+        ("maven", Some(ns)) => format!("{}:{}", percent_decode(ns), percent_decode(name)),
+        ("npm" | "golang" | "composer" | "github" | "swift", Some(ns)) => {
+            format!("{}/{}", percent_decode(ns), percent_decode(name))
+        }
+        _ => percent_decode(name),
+    };
     let version = version
         .map(percent_decode)
         .filter(|v| !v.trim().is_empty());
@@ -178,11 +194,14 @@ mod tests {
     fn purls() {
         assert_eq!(
             purl_name_version("pkg:maven/org.apache.logging.log4j/log4j-core@2.13.2?type=jar"),
-            Some(("log4j-core".into(), Some("2.13.2".into())))
+            Some((
+                "org.apache.logging.log4j:log4j-core".into(),
+                Some("2.13.2".into())
+            ))
         );
         assert_eq!(
             purl_name_version("pkg:npm/%40angular/core@12.0.0"),
-            Some(("core".into(), Some("12.0.0".into())))
+            Some(("@angular/core".into(), Some("12.0.0".into())))
         );
         assert_eq!(
             purl_name_version("pkg:deb/debian/libc6@2.28-10%2Bdeb10u1?arch=amd64"),

@@ -3,7 +3,7 @@
 
 use crate::formats::{nessus, sarif, trivy};
 // ingest-a: dependency-scanner and SBOM formats
-use crate::formats::cyclonedx;
+use crate::formats::{cyclonedx, grype, osv};
 use crate::{Ctx, IngestError};
 use std::io::BufRead;
 
@@ -35,6 +35,8 @@ static FORMATS: &[&Format] = &[
     &nessus::FORMAT,
     // ingest-a: dependency-scanner and SBOM formats
     &cyclonedx::FORMAT,
+    &grype::FORMAT,
+    &osv::FORMAT,
 ];
 
 /// Every registered format.
