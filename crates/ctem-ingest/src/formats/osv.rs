@@ -48,7 +48,9 @@ pub(crate) static FORMAT: Format = Format {
 fn sniff(head: &[u8]) -> bool {
     first_significant(head) == Some(b'{')
         && has_json_key(head, "results")
-        && (has_json_key(head, "packages") || has_json_key(head, "source"))
+        && ["packages", "source", "experimental_config"]
+            .iter()
+            .any(|k| has_json_key(head, k))
         && !has_json_key(head, "runs")
 }
 
@@ -327,10 +329,10 @@ fn complete(f: &mut Finding, package: &Package, groups: &[Group]) {
             c.version = package.version.owned();
         }
     }
-    if f.severity == Severity::Info
-        && let Some(s) = group_score(groups, &f.rule_id)
-    {
-        f.severity = Severity::from_cvss(s);
+    if let Some(s) = group_score(groups, &f.rule_id) {
+        if f.severity == Severity::Info {
+            f.severity = Severity::from_cvss(s);
+        }
         f.cvss_score = f.cvss_score.or(Some(s));
     }
     f.title = deps::default_title(
