@@ -61,9 +61,7 @@ pub(crate) fn purl_name_version(purl: &str) -> Option<(String, Option<String>)> 
         }
         _ => percent_decode(name),
     };
-    let version = version
-        .map(percent_decode)
-        .filter(|v| !v.trim().is_empty());
+    let version = version.map(percent_decode).filter(|v| !v.trim().is_empty());
     Some((name, version))
 }
 

@@ -79,7 +79,12 @@ pub(crate) trait Handler {
     /// A gathered record.
     fn node(&mut self, ctx: &mut Ctx<'_>, path: &[String], node: Node) -> Result<(), IngestError>;
     /// The end of an element that is not part of a record.
-    fn end(&mut self, _ctx: &mut Ctx<'_>, _path: &[String], _name: &str) -> Result<(), IngestError> {
+    fn end(
+        &mut self,
+        _ctx: &mut Ctx<'_>,
+        _path: &[String],
+        _name: &str,
+    ) -> Result<(), IngestError> {
         Ok(())
     }
 }

@@ -563,7 +563,11 @@ fn cyclonedx_json_happy_with_vex() {
     assert_eq!(v.weakness.id, "CVE-2021-44228");
     assert_eq!(v.weakness.aliases, vec!["GHSA-jfh8-c2jp-5v3q"]);
     assert_eq!(v.weakness.cwes, vec!["CWE-502", "CWE-400"]);
-    assert_eq!(v.severity, Severity::Critical, "the CVSS rating, not `other`");
+    assert_eq!(
+        v.severity,
+        Severity::Critical,
+        "the CVSS rating, not `other`"
+    );
     assert_eq!(
         v.cvss_vector.as_deref(),
         Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H")
@@ -579,12 +583,19 @@ fn cyclonedx_json_happy_with_vex() {
         })
     );
     let d = v.description.as_deref().unwrap_or("");
-    assert!(d.contains("VEX analysis state: exploitable (requires_environment)"), "{d}");
+    assert!(
+        d.contains("VEX analysis state: exploitable (requires_environment)"),
+        "{d}"
+    );
     // One vulnerability affecting two components: two findings; a nested
     // component is in the inventory; a numeric version is read as text.
     let names: Vec<_> = f[1..]
         .iter()
-        .map(|x| x.component.as_ref().map(|c| (c.name.clone(), c.version.clone())))
+        .map(|x| {
+            x.component
+                .as_ref()
+                .map(|c| (c.name.clone(), c.version.clone()))
+        })
         .collect();
     assert_eq!(
         names,
@@ -676,7 +687,10 @@ fn grype_happy_source_after_matches() {
         })
     );
     assert_eq!(f[1].cvss_score, Some(5.3), "Unknown severity → CVSS score");
-    assert_eq!(f[2].cvss_vector.as_deref(), Some("AV:N/AC:M/Au:N/C:P/I:N/A:N"));
+    assert_eq!(
+        f[2].cvss_vector.as_deref(),
+        Some("AV:N/AC:M/Au:N/C:P/I:N/A:N")
+    );
     assert_eq!(
         f[2].component.as_ref().and_then(|c| c.version.as_deref()),
         Some("3.6")
@@ -754,7 +768,11 @@ fn snyk_happy_all_projects() {
     let (f, summary) = ingest("snyk/happy.json");
     assert_eq!(summary.format, "snyk");
     assert_eq!(summary.tool, "snyk");
-    assert_eq!((summary.findings, summary.skipped), (2, 1), "licence skipped");
+    assert_eq!(
+        (summary.findings, summary.skipped),
+        (2, 1),
+        "licence skipped"
+    );
     let image = AssetIdentity {
         kind: Some(AssetKind::ContainerImage),
         image: s("registry.example/claims/api"),
@@ -810,7 +828,11 @@ fn npm_audit_v2_and_v1() {
     let (f, summary) = ingest("npm_audit/happy.json");
     assert_eq!(summary.format, "npm_audit");
     assert_eq!(summary.tool, "npm audit");
-    assert_eq!((summary.findings, summary.skipped), (1, 1), "via a package name");
+    assert_eq!(
+        (summary.findings, summary.skipped),
+        (1, 1),
+        "via a package name"
+    );
     assert_eq!(summary.scanned_assets, vec![repo("happy")]);
     let v = &f[0];
     assert_eq!(v.weakness.id, "GHSA-35JH-R3H4-6JHM");
@@ -821,7 +843,10 @@ fn npm_audit_v2_and_v1() {
         v.cvss_vector.as_deref(),
         Some("CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H")
     );
-    assert_eq!(v.component.as_ref().map(|c| c.name.as_str()), Some("lodash"));
+    assert_eq!(
+        v.component.as_ref().map(|c| c.name.as_str()),
+        Some("lodash")
+    );
 
     let (f, summary) = ingest("npm_audit/happy_v1.json");
     assert_eq!(summary.findings, 2);
@@ -833,7 +858,10 @@ fn npm_audit_v2_and_v1() {
             ("npm:1500".into(), Severity::Medium, None),
         ]
     );
-    assert_eq!(f[0].weakness.aliases, vec!["GHSA-qh2h-chj9-jffq", "npm:146"]);
+    assert_eq!(
+        f[0].weakness.aliases,
+        vec!["GHSA-qh2h-chj9-jffq", "npm:146"]
+    );
     assert_eq!(f[0].weakness.cwes, vec!["CWE-94"]);
     assert_eq!(
         f[0].component,

@@ -58,8 +58,9 @@ pub(crate) static FORMAT: Format = Format {
 
 fn sniff(head: &[u8]) -> bool {
     match first_significant(head) {
-        Some(b'{') => json_key_value(head, "bomFormat")
-            .is_some_and(|v| v.starts_with(b"\"CycloneDX\"")),
+        Some(b'{') => {
+            json_key_value(head, "bomFormat").is_some_and(|v| v.starts_with(b"\"CycloneDX\""))
+        }
         Some(b'<') => {
             find(head, b"<bom").is_some() && find(head, b"cyclonedx.org/schema/bom").is_some()
         }
@@ -251,7 +252,13 @@ impl Doc {
             })
             .or_else(|| best.and_then(|r| r.score).map(Severity::from_cvss))
             .unwrap_or(Severity::Info);
-        let mut f = deps::finding("", &AssetIdentity::default(), weakness, id.clone(), severity);
+        let mut f = deps::finding(
+            "",
+            &AssetIdentity::default(),
+            weakness,
+            id.clone(),
+            severity,
+        );
         if let Some(r) = best {
             f.cvss_vector = r.vector.clone();
             f.cvss_score = r.score;
@@ -698,8 +705,10 @@ impl Handler for Doc {
         match node.name.as_str() {
             "metadata" => {
                 if let Some(tools) = node.child("tools") {
-                    let mut names: Vec<String> =
-                        tools.all("tool").filter_map(|t| t.text_of("name")).collect();
+                    let mut names: Vec<String> = tools
+                        .all("tool")
+                        .filter_map(|t| t.text_of("name"))
+                        .collect();
                     for k in ["components", "services"] {
                         if let Some(list) = tools.child(k) {
                             names.extend(list.children.iter().filter_map(|t| t.text_of("name")));
@@ -741,7 +750,9 @@ mod tests {
 
     #[test]
     fn sniffs_json_and_xml_but_not_other_json() {
-        assert!(sniff(br#"{"bomFormat": "CycloneDX", "specVersion": "1.5"}"#));
+        assert!(sniff(
+            br#"{"bomFormat": "CycloneDX", "specVersion": "1.5"}"#
+        ));
         assert!(sniff(
             br#"<?xml version="1.0"?><bom xmlns="http://cyclonedx.org/schema/bom/1.4">"#
         ));

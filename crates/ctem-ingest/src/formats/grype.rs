@@ -320,7 +320,9 @@ fn finding(m: Match) -> Option<Finding> {
     let cvss = v.cvss().or_else(|| {
         // Prefer the NVD record among the related ones.
         let mut rel = related.clone();
-        rel.sort_by_key(|r| r.namespace.get() != Some("nvd:cpe") && r.namespace.get() != Some("nvd"));
+        rel.sort_by_key(|r| {
+            r.namespace.get() != Some("nvd:cpe") && r.namespace.get() != Some("nvd")
+        });
         rel.iter().find_map(|r| r.cvss())
     });
     let severity = severity_word(v.severity.get())
@@ -338,7 +340,13 @@ fn finding(m: Match) -> Option<Finding> {
             .and_then(|f| f.versions.0.iter().find_map(LStr::owned)),
     });
     let title = deps::default_title(&id, component.as_ref());
-    let mut f = deps::finding("grype", &AssetIdentity::default(), weakness, title, severity);
+    let mut f = deps::finding(
+        "grype",
+        &AssetIdentity::default(),
+        weakness,
+        title,
+        severity,
+    );
     if let Some((vector, score)) = cvss {
         f.cvss_vector = vector;
         f.cvss_score = score;
@@ -369,8 +377,12 @@ mod tests {
 
     #[test]
     fn sniff_is_specific() {
-        assert!(sniff(br#"{"matches": [{"vulnerability": {"id": "CVE-1"}}]}"#));
-        assert!(sniff(br#"{"matches": [], "source": {}, "descriptor": {"name": "grype"}}"#));
+        assert!(sniff(
+            br#"{"matches": [{"vulnerability": {"id": "CVE-1"}}]}"#
+        ));
+        assert!(sniff(
+            br#"{"matches": [], "source": {}, "descriptor": {"name": "grype"}}"#
+        ));
         assert!(!sniff(br#"{"runs": [], "matches": 1}"#));
     }
 }

@@ -247,7 +247,11 @@ fn ghsa_in(url: Option<&str>) -> Option<String> {
 
 fn v1_finding(asset: &AssetIdentity, a: Advisory) -> Option<Finding> {
     let mut ids: Vec<String> = a.cves.0.iter().filter_map(LStr::owned).collect();
-    if let Some(g) = a.github_advisory_id.owned().or_else(|| ghsa_in(a.url.get())) {
+    if let Some(g) = a
+        .github_advisory_id
+        .owned()
+        .or_else(|| ghsa_in(a.url.get()))
+    {
         ids.push(g);
     }
     let npm_id = a.id.owned().map(|i| format!("npm:{i}"));
@@ -353,10 +357,14 @@ fn v2_findings<E: de::Error>(
         let severity = severity_word(a.severity.get())
             .or_else(|| cvss.score.0.map(Severity::from_cvss))
             .unwrap_or(Severity::Info);
-        let component = a.name.owned().or_else(|| package.clone()).map(|name| Component {
-            name,
-            ..Component::default()
-        });
+        let component = a
+            .name
+            .owned()
+            .or_else(|| package.clone())
+            .map(|name| Component {
+                name,
+                ..Component::default()
+            });
         let title = a
             .title
             .owned()

@@ -17,7 +17,8 @@
 //!   a PYSEC record is the same exposure through the fingerprint);
 //!   location = `source.path` (the lockfile or directory).
 //! - weakness: `id` with `aliases` (CVE primary; GHSA, PYSEC, MAL, … as
-//!   aliases); CWEs from `database_specific.cwe_ids`.
+//!   aliases); CWEs from `database_specific.cwe_ids`, else the package's
+//!   `affected[].database_specific.cwes[].cweId` (malicious packages).
 //! - component: `package.name`, `version`, a purl when the record's
 //!   `affected[]` entry for the package has one (with the version), fixed
 //!   version = the first `fixed` event of that entry's ranges.
@@ -389,6 +390,21 @@ struct DatabaseSpecific {
 struct Affected {
     package: LObj<AffectedPackage>,
     ranges: LList<LObj<Range>>,
+    database_specific: LObj<AffectedDb>,
+}
+
+/// `affected[].database_specific` of malicious-package records.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AffectedDb {
+    cwes: LList<LObj<CweEntry>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CweEntry {
+    #[serde(rename = "cweId")]
+    cwe_id: LStr,
 }
 
 #[derive(Deserialize, Default)]
@@ -460,6 +476,11 @@ impl VulnElem<'_, '_> {
                     .find_map(|e| e.fixed.owned())
             })
         });
+        if weakness.cwes.is_empty()
+            && let Some(db) = affected.and_then(|a| a.database_specific.get())
+        {
+            weakness.cwes = deps::cwes(db.cwes.0.iter().filter_map(|c| c.get()?.cwe_id.get()));
+        }
         let version = self.package.version.owned();
         let purl = affected
             .and_then(|a| a.package.get()?.purl.owned())

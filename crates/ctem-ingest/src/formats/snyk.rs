@@ -48,9 +48,14 @@ fn sniff(head: &[u8]) -> bool {
         && has_json_key(head, "vulnerabilities")
         && !has_json_key(head, "bomFormat")
         && !has_json_key(head, "auditReportVersion")
-        && ["dependencyCount", "isUpgradable", "packageManager", "uniqueCount"]
-            .iter()
-            .any(|k| has_json_key(head, k))
+        && [
+            "dependencyCount",
+            "isUpgradable",
+            "packageManager",
+            "uniqueCount",
+        ]
+        .iter()
+        .any(|k| has_json_key(head, k))
 }
 
 fn parse(input: &mut dyn BufRead, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
