@@ -30,6 +30,10 @@ mod json;
 mod lines;
 mod registry;
 mod text;
+// ingest-a: dependency-scanner and SBOM formats
+mod deps;
+mod spool;
+mod xmltree;
 
 use ctem_model::{AssetIdentity, Finding};
 use std::collections::HashSet;

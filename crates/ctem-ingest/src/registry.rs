@@ -2,6 +2,8 @@
 //! format detection.
 
 use crate::formats::{nessus, sarif, trivy};
+// ingest-a: dependency-scanner and SBOM formats
+use crate::formats::{cyclonedx, grype, npm_audit, osv, snyk};
 use crate::{Ctx, IngestError};
 use std::io::BufRead;
 
@@ -27,7 +29,17 @@ impl std::fmt::Debug for Format {
 }
 
 /// The registry: detection tries the formats in this order.
-static FORMATS: &[&Format] = &[&trivy::FORMAT, &sarif::FORMAT, &nessus::FORMAT];
+static FORMATS: &[&Format] = &[
+    &trivy::FORMAT,
+    &sarif::FORMAT,
+    &nessus::FORMAT,
+    // ingest-a: dependency-scanner and SBOM formats
+    &cyclonedx::FORMAT,
+    &grype::FORMAT,
+    &osv::FORMAT,
+    &snyk::FORMAT,
+    &npm_audit::FORMAT,
+];
 
 /// Every registered format.
 pub fn formats() -> &'static [&'static Format] {
@@ -108,6 +120,8 @@ mod tests {
     #[test]
     fn registry_order_is_detection_order() {
         let names: Vec<_> = formats().iter().map(|f| f.name).collect();
-        assert_eq!(names, ["trivy", "sarif", "nessus"]);
+        assert_eq!(names[..3], ["trivy", "sarif", "nessus"]);
+        // ingest-a: dependency-scanner and SBOM formats
+        assert!(names.contains(&"cyclonedx"));
     }
 }

@@ -2,8 +2,10 @@
 //! in `$CTEM_FIXTURES/defectdojo/` and DefectDojo's expected results
 //! (`EXPECTED.tsv`).
 //!
-//! Every Trivy, SARIF and Nessus XML sample must parse (or, when it is
-//! genuinely not that format, fail detection with the documented error). Its
+//! Every Trivy, SARIF and Nessus XML sample — and every CycloneDX, Grype,
+//! OSV-Scanner, Snyk and npm audit sample (ingest-a) — must parse (or, when
+//! it is genuinely not that format, fail detection with the documented
+//! error, or be rejected as listed in [`EXPECTED_ERRORS`]). Its
 //! finding count must equal DefectDojo's, and the per-finding assertions
 //! ctem can express (severity, CVE id, CWE, component name and version, CVSS,
 //! file and line) must hold, except where ctem counts or maps differently on
@@ -25,6 +27,30 @@ use ctem_model::{Finding, WeaknessKind};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// The DefectDojo folders whose samples ctem reads.
+const FOLDERS: &[&str] = &[
+    "trivy",
+    "sarif",
+    "tenable",
+    // ingest-a: dependency-scanner and SBOM formats
+    "cyclonedx",
+    "anchore_grype",
+    "osv_scanner",
+    "snyk",
+    "npm_audit",
+];
+
+/// Samples that must be rejected, with a text the error must contain
+/// (DefectDojo rejects them too).
+const EXPECTED_ERRORS: &[(&str, &str, &str)] = &[
+    // ingest-a
+    (
+        "npm_audit/empty_with_error.json",
+        "npm audit report contains errors: ENOAUDIT",
+        "npm could not audit: an error report is not a clean result",
+    ),
+];
+
 /// Tenable CSV exports: not parsed yet (see the module documentation).
 const CSV_NOT_YET: &[&str] = &[
     "tenable/issue_11102.csv",
@@ -38,13 +64,23 @@ const CSV_NOT_YET: &[&str] = &[
 
 /// Samples that are genuinely not recognisable as their format, with the
 /// registry format they still parse as when named explicitly and the count.
-const NOT_DETECTABLE: &[(&str, &str, u64, &str)] = &[(
-    "trivy/legacy_no_vuln.json",
-    "trivy",
-    0,
-    "the whole file is `null` (legacy Trivy with nothing found): no content to recognise; \
+const NOT_DETECTABLE: &[(&str, &str, u64, &str)] = &[
+    // ingest-a
+    (
+        "osv_scanner/no_findings.json",
+        "osv_scanner",
+        0,
+        "the file is empty (osv-scanner with nothing to report): no content to recognise; \
+         parsed as osv_scanner when the caller names the format",
+    ),
+    (
+        "trivy/legacy_no_vuln.json",
+        "trivy",
+        0,
+        "the whole file is `null` (legacy Trivy with nothing found): no content to recognise; \
      parsed as trivy when the caller names the format",
-)];
+    ),
+];
 
 /// Samples where ctem's finding count differs from DefectDojo's on purpose:
 /// (sample, DefectDojo count, ctem findings, ctem skipped, why).
@@ -94,6 +130,36 @@ const COUNT_DIFFERENCES: &[(&str, u64, u64, u64, &str)] = &[
         1,
         "`SSL/TLS Certificate Information` is informational (severity 0, no CVE): skipped",
     ),
+    // ingest-a: dependency-scanner and SBOM formats
+    (
+        "cyclonedx/issue_8022.json",
+        1,
+        0,
+        1,
+        "its only vulnerability has VEX `analysis.state: not_affected`: not an exposure, skipped",
+    ),
+    (
+        "cyclonedx/valid-vulnerability-1.4.json",
+        1,
+        0,
+        1,
+        "its only vulnerability has VEX `analysis.state: not_affected`: not an exposure, skipped",
+    ),
+    (
+        "anchore_grype/same_cve_different_paths.json",
+        1,
+        2,
+        0,
+        "the same CVE in the same library at two paths: ctem keeps one finding per path \
+         (the path is the location); DefectDojo merges them by default (2 in its detailed mode)",
+    ),
+    (
+        "snyk/all_projects_issue4277.json",
+        82,
+        81,
+        1,
+        "one entry is a licence issue (`type: license`): compliance data, not an exposure",
+    ),
 ];
 
 /// Per-finding assertions of EXPECTED.tsv that ctem does not meet on purpose:
@@ -115,16 +181,52 @@ const ASSERTION_DIFFERENCES: &[(&str, &str, &str)] = &[
         "finding[6].title=CVE-2019-11358 - jQuery before 3.4.0, as used in Drupal, Backdrop CMS, and other products, mishandles jQuery.extend(true, {}, ...) because of [...]",
         "ctem cuts titles at 200 characters on the first line, DefectDojo at 150 with `[...]`",
     ),
+    // ingest-a: dependency-scanner and SBOM formats
+    (
+        "cyclonedx/spec1.xml",
+        "finding[0].cvssv3=CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        "the report gives `AV:N/…` without version prefix: ctem keeps vectors as given",
+    ),
+    (
+        "cyclonedx/spec1_lowfirst.xml",
+        "finding[0].cvssv3=CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        "the report gives `AV:N/…` without version prefix: ctem keeps vectors as given",
+    ),
+    (
+        "osv_scanner/some_findings.json",
+        "finding[0].severity=Low",
+        "the record has no severity at all: ctem says info, DefectDojo defaults to low",
+    ),
+    (
+        "npm_audit/cwe_null.json",
+        "finding[0].cwe=1035",
+        "`cwe` is null: ctem records no CWE; 1035 is DefectDojo's default",
+    ),
 ];
 
 /// Attributes ctem maps differently for a whole tool: (tool folder,
 /// attribute, why). Assertions on them are not compared.
-const ATTRIBUTE_DIFFERENCES: &[(&str, &str, &str)] = &[(
-    "trivy",
-    "title",
-    "ctem keeps Trivy's own title (`Title` of the vulnerability or check); DefectDojo builds \
+const ATTRIBUTE_DIFFERENCES: &[(&str, &str, &str)] = &[
+    // ingest-a: DefectDojo builds titles `<component>:<version> | <id>` (CycloneDX),
+    // `<id>_<package>` (OSV) and `<package>@<version>: <title>` (Snyk); ctem keeps
+    // the tool's title, else `<id> in <component> <version>`, and the parts in
+    // their own fields.
+    ("cyclonedx", "title", "see above"),
+    ("osv_scanner", "title", "see above"),
+    ("snyk", "title", "see above"),
+    (
+        "snyk",
+        "file_path",
+        "DefectDojo's file path is the dependency path (`a > b > c`); ctem's location is the \
+         manifest (`displayTargetFile`) and the path goes to the description",
+    ),
+    (
+        "trivy",
+        "title",
+        "ctem keeps Trivy's own title (`Title` of the vulnerability or check); DefectDojo builds \
      `<id> <package> <version>` or `<check id> - <title>`, which ctem keeps in separate fields",
-)];
+    ),
+];
 
 /// One row of EXPECTED.tsv.
 struct Expected {
@@ -159,7 +261,7 @@ fn expected(dd: &Path) -> BTreeMap<String, Vec<Expected>> {
     for row in rdr.records() {
         let row = row.expect("EXPECTED.tsv row");
         let tool = row.get(0).unwrap_or("");
-        if !matches!(tool, "trivy" | "sarif" | "tenable") {
+        if !FOLDERS.contains(&tool) {
             continue;
         }
         let file = row.get(1).unwrap_or("").to_string();
@@ -200,7 +302,7 @@ fn samples(dd: &Path) -> Vec<String> {
         }
     }
     let mut out = Vec::new();
-    for folder in ["trivy", "sarif", "tenable"] {
+    for folder in FOLDERS {
         walk(&dd.join(folder), dd, &mut out);
     }
     out.sort();
@@ -252,7 +354,10 @@ fn check(findings: &[Finding], assertion: &str) -> Option<Result<(), String>> {
         }
         "cwe" => match value {
             "0" | "None" => f.weakness.cwes.is_empty(),
-            n => f.weakness.cwes.first().map(String::as_str) == Some(&format!("CWE-{n}")),
+            n => {
+                let n = n.strip_prefix("CWE-").unwrap_or(n);
+                f.weakness.cwes.first().map(String::as_str) == Some(&format!("CWE-{n}"))
+            }
         },
         "file_path" => match &f.location {
             Some(l) => value.is_empty() || l == value || l.starts_with(&format!("{value}:")),
@@ -289,6 +394,14 @@ fn defectdojo_samples() {
             continue;
         }
         let path = dd.join(&rel);
+        if let Some((_, text, why)) = EXPECTED_ERRORS.iter().find(|x| x.0 == rel) {
+            match parse_path(&path, &mut |_| Ok(())) {
+                Ok(s) => failures.push(format!("{rel}: expected an error ({why}), got {s:?}")),
+                Err(e) if e.to_string().contains(text) => {}
+                Err(e) => failures.push(format!("{rel}: expected `{text}`, got {e}")),
+            }
+            continue;
+        }
         let mut findings = Vec::new();
         let result = parse_path(&path, &mut |f| {
             findings.push(f);
@@ -307,7 +420,7 @@ fn defectdojo_samples() {
             (Err(e), Some((_, format, count, why))) => {
                 assert!(matches!(e, IngestError::UnknownFormat { .. }), "{rel}: {e}");
                 let f = formats().iter().find(|f| f.name == *format).copied();
-                let f = f.expect("format registered");
+                let f = f.unwrap_or_else(|| panic!("{rel}: format {format} not registered"));
                 let bytes = std::fs::read(&path).expect("read");
                 let s = parse(f, &bytes[..], &rel, &mut |_| Ok(()))
                     .unwrap_or_else(|e| panic!("{rel} as {format}: {e}"));

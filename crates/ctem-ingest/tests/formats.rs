@@ -405,8 +405,15 @@ fn detection_recognises_each_format_from_content() {
     assert_eq!(detect(sarif).map(|f| f.name).ok(), Some("sarif"));
 }
 
+/// The registry names, in detection order.
+fn tried() -> String {
+    let names: Vec<&str> = formats().iter().map(|f| f.name).collect();
+    names.join(", ")
+}
+
 #[test]
 fn unknown_content_lists_the_formats_tried() {
+    assert!(tried().starts_with("trivy, sarif, nessus"));
     for head in [
         &b"host,port,cve\n10.0.0.1,22,CVE-2024-0001\n"[..],
         b"",
@@ -415,7 +422,7 @@ fn unknown_content_lists_the_formats_tried() {
         let e = detect(head).expect_err("unknown");
         assert_eq!(
             e.to_string(),
-            "input: unrecognised report format (tried trivy, sarif, nessus)"
+            format!("input: unrecognised report format (tried {})", tried())
         );
     }
     let dir = std::env::temp_dir().join(format!("ctem-ingest-{}", std::process::id()));
@@ -425,7 +432,7 @@ fn unknown_content_lists_the_formats_tried() {
     let e = parse_path(&path, &mut |_| Ok(())).expect_err("unknown");
     assert_eq!(
         e.to_string(),
-        "report.csv: unrecognised report format (tried trivy, sarif, nessus)"
+        format!("report.csv: unrecognised report format (tried {})", tried())
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -523,4 +530,479 @@ fn large_sarif_streams_through_the_spool_in_order() {
         Some(Severity::High),
         "rule known only after the results"
     );
+}
+
+// ---------------------------------------------------------------------------
+// ingest-a: dependency-scanner and SBOM formats
+// ---------------------------------------------------------------------------
+
+fn repo(name: &str) -> AssetIdentity {
+    AssetIdentity {
+        kind: Some(AssetKind::CodeRepository),
+        repository: s(name),
+        ..AssetIdentity::default()
+    }
+}
+
+#[test]
+fn cyclonedx_json_happy_with_vex() {
+    let (f, summary) = ingest("cyclonedx/happy.json");
+    assert_eq!(summary.format, "cyclonedx");
+    assert_eq!(summary.tool, "cdxgen");
+    assert_eq!(summary.findings, 3);
+    assert_eq!(summary.skipped, 2, "not_affected and resolved");
+    let image = AssetIdentity {
+        kind: Some(AssetKind::ContainerImage),
+        image: s("registry.example/claims/api"),
+        image_digest: s("sha256:1111111111111111111111111111111111111111111111111111111111111111"),
+        ..AssetIdentity::default()
+    };
+    assert_eq!(summary.scanned_assets, vec![image.clone()]);
+    assert!(f.iter().all(|x| x.asset == image && x.tool == "cdxgen"));
+    let v = &f[0];
+    assert_eq!(v.weakness.id, "CVE-2021-44228");
+    assert_eq!(v.weakness.aliases, vec!["GHSA-jfh8-c2jp-5v3q"]);
+    assert_eq!(v.weakness.cwes, vec!["CWE-502", "CWE-400"]);
+    assert_eq!(
+        v.severity,
+        Severity::Critical,
+        "the CVSS rating, not `other`"
+    );
+    assert_eq!(
+        v.cvss_vector.as_deref(),
+        Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H")
+    );
+    assert_eq!(v.cvss_score, Some(10.0));
+    assert_eq!(
+        v.component,
+        Some(Component {
+            name: "log4j-core".into(),
+            version: s("2.14.1"),
+            purl: s("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"),
+            fixed_version: None,
+        })
+    );
+    let d = v.description.as_deref().unwrap_or("");
+    assert!(
+        d.contains("VEX analysis state: exploitable (requires_environment)"),
+        "{d}"
+    );
+    // One vulnerability affecting two components: two findings; a nested
+    // component is in the inventory; a numeric version is read as text.
+    let names: Vec<_> = f[1..]
+        .iter()
+        .map(|x| {
+            x.component
+                .as_ref()
+                .map(|c| (c.name.clone(), c.version.clone()))
+        })
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            Some(("lodash".to_string(), s("4.17"))),
+            Some(("inner-lib".to_string(), s("1.0.0")))
+        ]
+    );
+    assert_eq!(f[1].severity, Severity::High, "from the score 7.2");
+    assert_eq!(
+        f[1].cvss_vector.as_deref(),
+        Some("AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H"),
+        "kept as given"
+    );
+}
+
+#[test]
+fn cyclonedx_xml_happy_metadata_after_vulnerabilities() {
+    let (f, summary) = ingest("cyclonedx/happy.xml");
+    assert_eq!(summary.tool, "grype");
+    assert_eq!((summary.findings, summary.skipped), (1, 1));
+    let asset = repo("example-org/claims-api");
+    assert_eq!(summary.scanned_assets, vec![asset.clone()]);
+    let v = &f[0];
+    assert_eq!(v.asset, asset);
+    assert_eq!(v.weakness.id, "CVE-2018-7489");
+    assert_eq!(v.weakness.aliases, vec!["SNYK-JAVA-1"]);
+    assert_eq!(v.weakness.cwes, vec!["CWE-184", "CWE-502"]);
+    assert_eq!(v.severity, Severity::Critical);
+    assert_eq!(v.cvss_score, Some(9.8));
+    assert_eq!(
+        v.component.as_ref().map(|c| c.name.as_str()),
+        Some("jackson-databind")
+    );
+    let d = v.description.as_deref().unwrap_or("");
+    assert!(d.starts_with("jackson & friends"), "{d}");
+    assert!(d.contains("in_triage"), "{d}");
+}
+
+#[test]
+fn cyclonedx_sbom_without_vulnerabilities_scans_its_asset() {
+    let (f, summary) = ingest("cyclonedx/empty.json");
+    assert!(f.is_empty());
+    assert_eq!(summary.tool, "cyclonedx");
+    assert_eq!(summary.scanned_assets, vec![repo("claims-web")]);
+}
+
+#[test]
+fn grype_happy_source_after_matches() {
+    let (f, summary) = ingest("grype/happy.json");
+    assert_eq!(summary.format, "grype");
+    assert_eq!(summary.tool, "grype");
+    assert_eq!(summary.findings, 3);
+    let image = AssetIdentity {
+        kind: Some(AssetKind::ContainerImage),
+        image: s("registry.example/claims/api"),
+        image_digest: s("sha256:3333333333333333333333333333333333333333333333333333333333333333"),
+        ..AssetIdentity::default()
+    };
+    assert_eq!(summary.scanned_assets, vec![image.clone()]);
+    assert!(f.iter().all(|x| x.asset == image));
+    assert_eq!(
+        brief(&f),
+        vec![
+            (
+                "CVE-2021-44420".into(),
+                Severity::High,
+                s("/usr/local/lib/python3.8/site-packages/Django-3.2.9.dist-info/METADATA")
+            ),
+            ("CVE-2019-9192".into(), Severity::Medium, None),
+            ("CVE-2011-3389".into(), Severity::Info, None),
+        ]
+    );
+    let d = &f[0];
+    assert_eq!(d.weakness.aliases, vec!["GHSA-v6rh-hp5x-86rv"]);
+    assert_eq!(d.rule_id.as_deref(), Some("GHSA-v6rh-hp5x-86rv"));
+    assert_eq!(
+        d.cvss_vector.as_deref(),
+        Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:L/A:L"),
+        "v3.1 of the related NVD record"
+    );
+    assert_eq!(
+        d.component,
+        Some(Component {
+            name: "Django".into(),
+            version: s("3.2.9"),
+            purl: s("pkg:pypi/django@3.2.9"),
+            fixed_version: s("3.2.10"),
+        })
+    );
+    assert_eq!(f[1].cvss_score, Some(5.3), "Unknown severity → CVSS score");
+    assert_eq!(
+        f[2].cvss_vector.as_deref(),
+        Some("AV:N/AC:M/Au:N/C:P/I:N/A:N")
+    );
+    assert_eq!(
+        f[2].component.as_ref().and_then(|c| c.version.as_deref()),
+        Some("3.6")
+    );
+}
+
+#[test]
+fn grype_empty_directory_scan() {
+    let (f, summary) = ingest("grype/empty.json");
+    assert!(f.is_empty());
+    assert_eq!(
+        summary.scanned_assets,
+        vec![repo("/builds/example-org/claims-api")]
+    );
+}
+
+#[test]
+fn osv_scanner_happy() {
+    let (f, summary) = ingest("osv_scanner/happy.json");
+    assert_eq!(summary.format, "osv_scanner");
+    assert_eq!(summary.tool, "osv-scanner");
+    assert_eq!(summary.scanned_assets, vec![repo("happy")]);
+    assert_eq!(
+        brief(&f),
+        vec![
+            (
+                "CVE-2022-34265".into(),
+                Severity::Critical,
+                s("/builds/claims-api/requirements.txt")
+            ),
+            (
+                "CVE-2022-34265".into(),
+                Severity::Critical,
+                s("/builds/claims-api/requirements.txt")
+            ),
+            (
+                "MAL-2023-1035".into(),
+                Severity::Info,
+                s("/builds/claims-api/web/yarn.lock")
+            ),
+        ]
+    );
+    let g = &f[0];
+    assert_eq!(g.weakness.aliases, vec!["GHSA-53qw-q765-4fww"]);
+    assert_eq!(g.weakness.cwes, vec!["CWE-89"]);
+    assert_eq!(
+        g.cvss_vector.as_deref(),
+        Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+    );
+    assert_eq!(g.cvss_score, Some(9.8), "the group's max_severity");
+    assert_eq!(
+        g.component,
+        Some(Component {
+            name: "django".into(),
+            version: s("3.2.9"),
+            purl: s("pkg:pypi/django@3.2.9"),
+            fixed_version: s("3.2.14"),
+        })
+    );
+    assert_eq!(f[1].rule_id.as_deref(), Some("PYSEC-2022-213"));
+    assert_eq!(f[1].severity, Severity::Critical, "from the group score");
+    assert_eq!(f[2].weakness.kind, WeaknessKind::Vendor);
+    assert_eq!(f[2].weakness.cwes, vec!["CWE-506"]);
+}
+
+#[test]
+fn osv_scanner_empty() {
+    let (f, summary) = ingest("osv_scanner/empty.json");
+    assert!(f.is_empty());
+    assert_eq!(summary.scanned_assets, vec![repo("empty")]);
+}
+
+#[test]
+fn snyk_happy_all_projects() {
+    let (f, summary) = ingest("snyk/happy.json");
+    assert_eq!(summary.format, "snyk");
+    assert_eq!(summary.tool, "snyk");
+    assert_eq!(
+        (summary.findings, summary.skipped),
+        (2, 1),
+        "licence skipped"
+    );
+    let image = AssetIdentity {
+        kind: Some(AssetKind::ContainerImage),
+        image: s("registry.example/claims/api"),
+        ..AssetIdentity::default()
+    };
+    assert_eq!(
+        summary.scanned_assets,
+        vec![repo("com.test:myframework"), image.clone()]
+    );
+    let v = &f[0];
+    assert_eq!(v.asset, repo("com.test:myframework"));
+    assert_eq!(v.weakness.id, "CVE-2019-12400");
+    assert_eq!(
+        v.weakness.aliases,
+        vec!["SNYK-JAVA-ORGAPACHESANTUARIO-460281", "GHSA-xxxx-yyyy-zzzz"]
+    );
+    assert_eq!(v.weakness.cwes, vec!["CWE-611"]);
+    assert_eq!(v.severity, Severity::Medium);
+    assert_eq!(v.cvss_score, Some(6.5));
+    assert_eq!(v.location.as_deref(), Some("pom.xml"));
+    assert_eq!(v.title, "XML External Entity (XXE) Injection");
+    assert_eq!(
+        v.component,
+        Some(Component {
+            name: "org.apache.santuario:xmlsec".into(),
+            version: s("2.1.1"),
+            purl: None,
+            fixed_version: s("2.1.4"),
+        })
+    );
+    assert!(
+        v.description
+            .as_deref()
+            .unwrap_or("")
+            .contains("com.test:myframework@1.0.0 > org.apache.santuario:xmlsec@2.1.1")
+    );
+    let c = &f[1];
+    assert_eq!(c.asset, image);
+    assert_eq!(c.severity, Severity::Low, "severityWithCritical");
+    assert_eq!(c.cvss_score, Some(4.8));
+    assert_eq!(c.location, None);
+}
+
+#[test]
+fn snyk_empty_project() {
+    let (f, summary) = ingest("snyk/empty.json");
+    assert!(f.is_empty());
+    assert_eq!(summary.scanned_assets, vec![repo("claims-web")]);
+}
+
+#[test]
+fn npm_audit_v2_and_v1() {
+    let (f, summary) = ingest("npm_audit/happy.json");
+    assert_eq!(summary.format, "npm_audit");
+    assert_eq!(summary.tool, "npm audit");
+    assert_eq!(
+        (summary.findings, summary.skipped),
+        (1, 1),
+        "via a package name"
+    );
+    assert_eq!(summary.scanned_assets, vec![repo("happy")]);
+    let v = &f[0];
+    assert_eq!(v.weakness.id, "GHSA-35JH-R3H4-6JHM");
+    assert_eq!(v.weakness.aliases, vec!["npm:1067342"]);
+    assert_eq!(v.weakness.cwes, vec!["CWE-77", "CWE-94"]);
+    assert_eq!(v.severity, Severity::High);
+    assert_eq!(
+        v.cvss_vector.as_deref(),
+        Some("CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H")
+    );
+    assert_eq!(
+        v.component.as_ref().map(|c| c.name.as_str()),
+        Some("lodash")
+    );
+
+    let (f, summary) = ingest("npm_audit/happy_v1.json");
+    assert_eq!(summary.findings, 2);
+    assert_eq!(summary.scanned_assets, vec![repo("happy_v1")]);
+    assert_eq!(
+        brief(&f),
+        vec![
+            ("CVE-2017-16042".into(), Severity::Critical, None),
+            ("npm:1500".into(), Severity::Medium, None),
+        ]
+    );
+    assert_eq!(
+        f[0].weakness.aliases,
+        vec!["GHSA-qh2h-chj9-jffq", "npm:146"]
+    );
+    assert_eq!(f[0].weakness.cwes, vec!["CWE-94"]);
+    assert_eq!(
+        f[0].component,
+        Some(Component {
+            name: "growl".into(),
+            version: s("1.9.2"),
+            ..Component::default()
+        })
+    );
+    assert!(f[1].weakness.cwes.is_empty(), "cwe null");
+}
+
+#[test]
+fn npm_audit_empty_and_error_reports() {
+    let (f, summary) = ingest("npm_audit/empty.json");
+    assert!(f.is_empty());
+    assert_eq!(summary.scanned_assets, vec![repo("empty")]);
+    let e = br#"{"error": {"code": "ENOAUDIT", "summary": "registry does not support audit"}}"#;
+    let format = detect(e).expect("npm error report detected");
+    assert_eq!(format.name, "npm_audit");
+    let err = parse(format, &e[..], "audit.json", &mut |_| Ok(())).expect_err("error report");
+    assert_eq!(
+        err.to_string(),
+        "audit.json: npm audit report contains errors: ENOAUDIT: registry does not support audit"
+    );
+}
+
+#[test]
+fn dependency_formats_malformed_files_name_file_line_column_and_record() {
+    let cases = [
+        (
+            "cyclonedx/malformed.json",
+            "malformed.json: line 6, column 29 (vulnerabilities[1]): expected `,` or `}`",
+        ),
+        (
+            "cyclonedx/malformed.xml",
+            "malformed.xml: line 6, column 26 (vulnerability 1): ill-formed document: expected `</description>`, but `</descr>` was found",
+        ),
+        (
+            "grype/malformed.json",
+            "malformed.json: line 7, column 5 (matches[0]): key must be a string",
+        ),
+        (
+            "osv_scanner/malformed.json",
+            "malformed.json: line 6, column 110 (results[0].packages[0].vulnerabilities[0]): trailing comma",
+        ),
+        (
+            "snyk/malformed.json",
+            "malformed.json: line 8, column 7 (vulnerabilities[0]): expected `,` or `}`",
+        ),
+        (
+            "npm_audit/malformed.json",
+            "malformed.json: line 6, column 75 (vulnerabilities[0]): expected `,` or `}`",
+        ),
+    ];
+    let mut got = Vec::new();
+    for (rel, want) in cases {
+        let e = ingest_err(rel).to_string();
+        if e != want {
+            got.push(format!("{rel}: {e}"));
+        }
+    }
+    assert!(got.is_empty(), "{}", got.join("\n"));
+}
+
+#[test]
+fn dependency_formats_are_detected_from_content() {
+    for (rel, want) in [
+        ("cyclonedx/happy.json", "cyclonedx"),
+        ("cyclonedx/happy.xml", "cyclonedx"),
+        ("cyclonedx/empty.json", "cyclonedx"),
+        ("grype/happy.json", "grype"),
+        ("grype/empty.json", "grype"),
+        ("osv_scanner/happy.json", "osv_scanner"),
+        ("osv_scanner/empty.json", "osv_scanner"),
+        ("snyk/happy.json", "snyk"),
+        ("snyk/empty.json", "snyk"),
+        ("npm_audit/happy.json", "npm_audit"),
+        ("npm_audit/happy_v1.json", "npm_audit"),
+        ("npm_audit/empty.json", "npm_audit"),
+    ] {
+        let bytes = std::fs::read(fixture(rel)).expect("read");
+        assert_eq!(detect(&bytes).map(|f| f.name).ok(), Some(want), "{rel}");
+    }
+    // The older formats' fixtures are not taken by the new ones.
+    for (rel, want) in [
+        ("trivy/happy.json", "trivy"),
+        ("sarif/happy.sarif", "sarif"),
+        ("nessus/happy.nessus", "nessus"),
+    ] {
+        let bytes = std::fs::read(fixture(rel)).expect("read");
+        assert_eq!(detect(&bytes).map(|f| f.name).ok(), Some(want), "{rel}");
+    }
+}
+
+#[test]
+fn dependency_formats_stop_at_a_sink_error() {
+    for rel in [
+        "cyclonedx/happy.json",
+        "grype/happy.json",
+        "osv_scanner/happy.json",
+        "snyk/happy.json",
+    ] {
+        let mut n = 0;
+        let e = parse_path(&fixture(rel), &mut |_| {
+            n += 1;
+            if n == 2 {
+                Err(IngestError::rejected("store is full"))
+            } else {
+                Ok(())
+            }
+        })
+        .expect_err("sink error");
+        assert_eq!(e.to_string(), "store is full", "{rel}");
+        assert_eq!(n, 2, "{rel}: parsing stopped at the refusal");
+    }
+}
+
+#[test]
+fn large_grype_report_spools_and_keeps_order() {
+    let n = 3000;
+    let mut doc = String::from(r#"{"matches": ["#);
+    for i in 0..n {
+        if i > 0 {
+            doc.push(',');
+        }
+        doc.push_str(&format!(
+            r#"{{"vulnerability": {{"id": "CVE-2024-{:05}", "severity": "High"}}, "artifact": {{"name": "p{i}", "version": "1", "type": "deb"}}}}"#,
+            i + 10000
+        ));
+    }
+    doc.push_str(r#"], "source": {"type": "image", "target": {"userInput": "app:1"}}}"#);
+    let format = detect(doc.as_bytes()).expect("grype");
+    let mut ids = Vec::new();
+    let summary = parse(format, doc.as_bytes(), "big.json", &mut |f| {
+        assert_eq!(f.asset.image.as_deref(), Some("app"));
+        ids.push(f.weakness.id);
+        Ok(())
+    })
+    .expect("parses");
+    assert_eq!(summary.findings, n as u64);
+    assert_eq!(ids.first().map(String::as_str), Some("CVE-2024-10000"));
+    assert_eq!(ids.last().map(String::as_str), Some("CVE-2024-12999"));
 }

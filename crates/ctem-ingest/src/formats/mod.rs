@@ -3,6 +3,12 @@
 pub(crate) mod nessus;
 pub(crate) mod sarif;
 pub(crate) mod trivy;
+// ingest-a: dependency-scanner and SBOM formats
+pub(crate) mod cyclonedx;
+pub(crate) mod grype;
+pub(crate) mod npm_audit;
+pub(crate) mod osv;
+pub(crate) mod snyk;
 
 /// Implements the `Visitor` methods for every non-object JSON value as "skip
 /// it and return the default": a wrong-typed element is ignored, not fatal.
