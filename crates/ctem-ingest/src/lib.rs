@@ -30,6 +30,7 @@ mod json;
 mod lines;
 mod registry;
 mod text;
+mod xml;
 
 use ctem_model::{AssetIdentity, Finding};
 use std::collections::HashSet;

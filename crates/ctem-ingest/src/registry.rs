@@ -2,6 +2,7 @@
 //! format detection.
 
 use crate::formats::{nessus, sarif, trivy};
+use crate::formats::{burp, nessus_csv, nmap, nuclei, openvas, qualys, semgrep, zap}; // ingest-b
 use crate::{Ctx, IngestError};
 use std::io::BufRead;
 
@@ -27,7 +28,20 @@ impl std::fmt::Debug for Format {
 }
 
 /// The registry: detection tries the formats in this order.
-static FORMATS: &[&Format] = &[&trivy::FORMAT, &sarif::FORMAT, &nessus::FORMAT];
+static FORMATS: &[&Format] = &[
+    &trivy::FORMAT,
+    &sarif::FORMAT,
+    &nessus::FORMAT,
+    // ingest-b
+    &semgrep::FORMAT,
+    &zap::FORMAT,
+    &burp::FORMAT,
+    &openvas::FORMAT,
+    &qualys::FORMAT,
+    &nmap::FORMAT,
+    &nuclei::FORMAT,
+    &nessus_csv::FORMAT,
+];
 
 /// Every registered format.
 pub fn formats() -> &'static [&'static Format] {
