@@ -122,6 +122,19 @@ mod tests {
     #[test]
     fn registry_order_is_detection_order() {
         let names: Vec<_> = formats().iter().map(|f| f.name).collect();
-        assert_eq!(names, ["trivy", "sarif", "nessus"]);
+        assert_eq!(names[..3], ["trivy", "sarif", "nessus"]);
+        // ingest-b
+        for n in [
+            "semgrep",
+            "zap",
+            "burp",
+            "openvas",
+            "qualys",
+            "nmap",
+            "nuclei",
+            "nessus-csv",
+        ] {
+            assert!(names.contains(&n), "{n} registered");
+        }
     }
 }

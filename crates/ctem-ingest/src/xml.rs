@@ -153,7 +153,11 @@ pub(crate) fn stream(
             Err(e) => {
                 let at = reader.error_position();
                 let (line, column) = reader.get_ref().line_col(at);
-                return Err(syntax(ctx, &path, line, column, e.to_string()));
+                let mut message = e.to_string();
+                if message.contains("end of input") {
+                    message.push_str(" (unexpected end of file: the report is truncated)");
+                }
+                return Err(syntax(ctx, &path, line, column, message));
             }
         };
         let at = |reader: &Reader<LineTracker<&mut dyn BufRead>>| reader.get_ref().line_col(start);

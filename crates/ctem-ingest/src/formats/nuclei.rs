@@ -21,7 +21,7 @@
 //! - requests, responses and curl commands are never kept.
 
 use super::zap::{url_host, url_path, web_asset};
-use crate::json::{self, Element, LList, LNum, LObj, LStr, Seq};
+use crate::json::{self, Element, LNum, LObj, LStr, Seq};
 use crate::registry::{first_significant, has_json_key};
 use crate::text::{find_cve, is_ip, normalise_cwe, push_unique, truncate};
 use crate::{Ctx, Format, IngestError};
@@ -146,22 +146,13 @@ struct Ids(Vec<String>);
 
 impl<'de> Deserialize<'de> for Ids {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            One(LStr),
-            Many(LList<LStr>),
-        }
-        let v = serde_json::Value::deserialize(d)?;
-        let raw = match v {
-            serde_json::Value::Array(_) => Raw::deserialize(v).ok(),
-            serde_json::Value::String(s) => Some(Raw::One(LStr(Some(s)))),
+        let text = |v: serde_json::Value| match v {
+            serde_json::Value::String(s) => Some(s),
             _ => None,
         };
-        Ok(Ids(match raw {
-            Some(Raw::One(s)) => s.0.into_iter().collect(),
-            Some(Raw::Many(l)) => l.0.into_iter().filter_map(|s| s.0).collect(),
-            None => Vec::new(),
+        Ok(Ids(match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Array(a) => a.into_iter().filter_map(text).collect(),
+            v => text(v).into_iter().collect(),
         }))
     }
 }
