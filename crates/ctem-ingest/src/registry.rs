@@ -1,8 +1,8 @@
 //! The explicit registry of formats, one line per format, and content-based
 //! format detection.
 
-use crate::formats::{nessus, sarif, trivy};
 use crate::formats::{burp, nessus_csv, nmap, nuclei, openvas, qualys, semgrep, zap}; // ingest-b
+use crate::formats::{nessus, sarif, trivy};
 use crate::{Ctx, IngestError};
 use std::io::BufRead;
 

@@ -109,8 +109,7 @@ pub(crate) trait Handler {
     /// [`Handler::record`].
     fn open(&mut self, ctx: &mut Ctx<'_>, path: &[Elem]) -> Result<bool, IngestError>;
     /// A complete record; `path` ends with the record element itself.
-    fn record(&mut self, ctx: &mut Ctx<'_>, path: &[Elem], node: Node)
-    -> Result<(), IngestError>;
+    fn record(&mut self, ctx: &mut Ctx<'_>, path: &[Elem], node: Node) -> Result<(), IngestError>;
     /// An element outside a record closes; `path` still ends with it.
     fn close(&mut self, _ctx: &mut Ctx<'_>, _path: &[Elem]) -> Result<(), IngestError> {
         Ok(())
@@ -282,23 +281,21 @@ pub(crate) fn stream(
                         append(&mut node.text, &t.xml10_content());
                     }
                 }
-                Event::GeneralRef(r) => {
-                    if dropped_depth == 0 && !rec.is_empty() {
-                        let resolved = match r.resolve_char_ref() {
-                            Ok(Some(c)) => c.to_string(),
-                            Ok(None) => match r.as_ref() {
-                                "amp" => "&".to_string(),
-                                "lt" => "<".to_string(),
-                                "gt" => ">".to_string(),
-                                "quot" => "\"".to_string(),
-                                "apos" => "'".to_string(),
-                                other => format!("&{other};"),
-                            },
-                            Err(e) => fail!(e.to_string()),
-                        };
-                        if let Some(node) = rec.last_mut() {
-                            append(&mut node.text, &resolved);
-                        }
+                Event::GeneralRef(r) if dropped_depth == 0 && !rec.is_empty() => {
+                    let resolved = match r.resolve_char_ref() {
+                        Ok(Some(c)) => c.to_string(),
+                        Ok(None) => match r.as_ref() {
+                            "amp" => "&".to_string(),
+                            "lt" => "<".to_string(),
+                            "gt" => ">".to_string(),
+                            "quot" => "\"".to_string(),
+                            "apos" => "'".to_string(),
+                            other => format!("&{other};"),
+                        },
+                        Err(e) => fail!(e.to_string()),
+                    };
+                    if let Some(node) = rec.last_mut() {
+                        append(&mut node.text, &resolved);
                     }
                 }
                 Event::Eof => {
@@ -314,13 +311,18 @@ pub(crate) fn stream(
                             &path,
                             line,
                             column,
-                            format!("unexpected end of file inside <{open}> (the report is truncated)"),
+                            format!(
+                                "unexpected end of file inside <{open}> (the report is truncated)"
+                            ),
                         ));
                     }
                     if !root_seen {
                         return Err(IngestError::Invalid {
                             file: ctx.file.clone(),
-                            message: format!("no <{}> element: not a {what} report", roots.join("> or <")),
+                            message: format!(
+                                "no <{}> element: not a {what} report",
+                                roots.join("> or <")
+                            ),
                         });
                     }
                     return Ok(());
@@ -358,10 +360,7 @@ fn read_start(e: &BytesStart<'_>) -> Result<(String, Vec<(String, String)>), Str
         let v = a
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
             .map_err(|err| err.to_string())?;
-        attrs.push((
-            a.key.as_ref().to_string(),
-            v.into_owned(),
-        ));
+        attrs.push((a.key.as_ref().to_string(), v.into_owned()));
     }
     Ok((name, attrs))
 }

@@ -288,7 +288,7 @@ const ASSERTION_DIFFERENCES: &[(&str, &str, &str)] = &[
         "sarif/dependency_check.sarif",
         "finding[6].title=CVE-2019-11358 - jQuery before 3.4.0, as used in Drupal, Backdrop CMS, and other products, mishandles jQuery.extend(true, {}, ...) because of [...]",
         "ctem cuts titles at 200 characters on the first line, DefectDojo at 150 with `[...]`",
-    ),    // ingest-b
+    ), // ingest-b
     (
         "burp/seven_findings.xml",
         "finding[0].vuln_id_from_tool=5245344",
@@ -404,10 +404,7 @@ fn samples(dd: &Path) -> Vec<String> {
         }
     }
     let mut out = Vec::new();
-    for folder in ["trivy", "sarif", "tenable"]
-        .iter()
-        .chain(INGEST_B_FOLDERS)
-    {
+    for folder in ["trivy", "sarif", "tenable"].iter().chain(INGEST_B_FOLDERS) {
         walk(&dd.join(folder), dd, &mut out);
     }
     out.sort();

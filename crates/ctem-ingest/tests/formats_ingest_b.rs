@@ -54,8 +54,15 @@ fn shop() -> AssetIdentity {
 #[test]
 fn semgrep_happy() {
     let (f, summary) = ingest("semgrep/happy.json");
-    assert_eq!((summary.format, summary.tool.as_str()), ("semgrep", "semgrep"));
-    assert_eq!((summary.findings, summary.skipped), (3, 1), "nosemgrep result skipped");
+    assert_eq!(
+        (summary.format, summary.tool.as_str()),
+        ("semgrep", "semgrep")
+    );
+    assert_eq!(
+        (summary.findings, summary.skipped),
+        (3, 1),
+        "nosemgrep result skipped"
+    );
     let repo = AssetIdentity {
         kind: Some(AssetKind::CodeRepository),
         repository: s("happy"),
@@ -70,8 +77,16 @@ fn semgrep_happy() {
     assert_eq!(
         got,
         vec![
-            (Severity::High, s("app/db.py:42"), vec!["CWE-89".to_string()]),
-            (Severity::Medium, s("web/auth.js:7"), vec!["CWE-327".to_string()]),
+            (
+                Severity::High,
+                s("app/db.py:42"),
+                vec!["CWE-89".to_string()]
+            ),
+            (
+                Severity::Medium,
+                s("web/auth.js:7"),
+                vec!["CWE-327".to_string()]
+            ),
             (Severity::Low, s("Dockerfile:12"), vec![]),
         ]
     );
@@ -84,7 +99,12 @@ fn semgrep_happy() {
     let d = f[0].description.as_deref().unwrap_or("");
     assert!(d.contains("A03:2021"), "{d}");
     assert!(!d.contains("SELECT"), "matched lines are not kept: {d}");
-    assert!(f[1].description.as_deref().unwrap_or("").contains("Fix: bcrypt"));
+    assert!(
+        f[1].description
+            .as_deref()
+            .unwrap_or("")
+            .contains("Fix: bcrypt")
+    );
 }
 
 #[test]
@@ -98,14 +118,22 @@ fn semgrep_empty_still_covers_the_repository() {
 fn zap_xml_and_json() {
     let (f, summary) = ingest("zap/happy.xml");
     assert_eq!(summary.format, "zap");
-    assert_eq!((summary.findings, summary.skipped), (2, 1), "informational alert skipped");
+    assert_eq!(
+        (summary.findings, summary.skipped),
+        (2, 1),
+        "informational alert skipped"
+    );
     let lab = AssetIdentity {
         kind: Some(AssetKind::WebApplication),
         url: s("http://10.0.0.8:8080"),
         ip: s("10.0.0.8"),
         ..AssetIdentity::default()
     };
-    assert_eq!(summary.scanned_assets, vec![shop(), lab.clone()], "sites without alerts count");
+    assert_eq!(
+        summary.scanned_assets,
+        vec![shop(), lab.clone()],
+        "sites without alerts count"
+    );
     assert_eq!(ids(&f), ["zap:40018", "zap:10020"]);
     assert_eq!(f[0].severity, Severity::High);
     assert_eq!(f[0].weakness.cwes, vec!["CWE-89"]);
@@ -115,7 +143,10 @@ fn zap_xml_and_json() {
     let d = f[0].description.as_deref().unwrap_or("");
     assert!(d.contains("may be possible & exploitable"), "{d}");
     assert!(d.contains("https://shop.example.com/item?id=2"), "{d}");
-    assert!(!d.contains("session=secret"), "request headers are not kept: {d}");
+    assert!(
+        !d.contains("session=secret"),
+        "request headers are not kept: {d}"
+    );
     assert_eq!(f[1].severity, Severity::Medium);
 
     let (j, summary) = ingest("zap/happy.json");
@@ -129,7 +160,10 @@ fn zap_xml_and_json() {
 #[test]
 fn burp_happy() {
     let (f, summary) = ingest("burp/happy.xml");
-    assert_eq!((summary.format, summary.findings, summary.skipped), ("burp", 2, 1));
+    assert_eq!(
+        (summary.format, summary.findings, summary.skipped),
+        ("burp", 2, 1)
+    );
     let mut app = shop();
     app.ip = s("192.0.2.10");
     assert_eq!(summary.scanned_assets, vec![app.clone()]);
@@ -148,39 +182,71 @@ fn burp_happy() {
 #[test]
 fn openvas_happy() {
     let (f, summary) = ingest("openvas/happy.xml");
-    assert_eq!((summary.format, summary.findings, summary.skipped), ("openvas", 3, 1));
+    assert_eq!(
+        (summary.format, summary.findings, summary.skipped),
+        ("openvas", 3, 1)
+    );
     let web = host("10.0.0.5", Some("web-01"), Some("web-01.corp.example"));
     assert_eq!(
         summary.scanned_assets,
-        vec![web.clone(), host("10.0.0.5", None, None), host("10.0.0.6", None, None)]
+        vec![
+            web.clone(),
+            host("10.0.0.5", None, None),
+            host("10.0.0.6", None, None)
+        ]
     );
     assert_eq!(
         ids(&f),
-        ["CVE-2022-22720", "CVE-2022-23943", "openvas:1.3.6.1.4.1.25623.1.0.105611"]
+        [
+            "CVE-2022-22720",
+            "CVE-2022-23943",
+            "openvas:1.3.6.1.4.1.25623.1.0.105611"
+        ]
     );
     assert_eq!(f[0].asset, web);
-    assert_eq!(f[0].weakness.aliases, vec!["openvas:1.3.6.1.4.1.25623.1.0.117000"]);
+    assert_eq!(
+        f[0].weakness.aliases,
+        vec!["openvas:1.3.6.1.4.1.25623.1.0.117000"]
+    );
     assert_eq!(f[0].severity, Severity::High, "threat as given");
-    assert_eq!((f[0].port, f[0].protocol.as_deref()), (Some(443), Some("tcp")));
+    assert_eq!(
+        (f[0].port, f[0].protocol.as_deref()),
+        (Some(443), Some("tcp"))
+    );
     assert_eq!(f[0].cvss_score, Some(9.8));
     assert_eq!(
         f[0].cvss_vector.as_deref(),
         Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
     );
-    assert_eq!(f[0].title, "Apache HTTP Server < 2.4.53 Multiple Vulnerabilities");
+    assert_eq!(
+        f[0].title,
+        "Apache HTTP Server < 2.4.53 Multiple Vulnerabilities"
+    );
     assert_eq!(f[2].weakness.kind, WeaknessKind::Vendor);
-    assert_eq!(f[2].cvss_vector.as_deref(), Some("AV:N/AC:M/Au:N/C:P/I:N/A:N"));
+    assert_eq!(
+        f[2].cvss_vector.as_deref(),
+        Some("AV:N/AC:M/Au:N/C:P/I:N/A:N")
+    );
     assert_eq!(f[2].port, Some(22));
 }
 
 #[test]
 fn qualys_asset_data_report_joins_the_glossary() {
     let (f, summary) = ingest("qualys/happy.xml");
-    assert_eq!((summary.format, summary.findings, summary.skipped), ("qualys", 3, 1));
+    assert_eq!(
+        (summary.format, summary.findings, summary.skipped),
+        ("qualys", 3, 1)
+    );
     let mut web = host("10.0.0.5", Some("WEB-01"), Some("web-01.corp.example"));
     web.tags = vec!["os:Ubuntu 22.04".into()];
-    assert_eq!(summary.scanned_assets, vec![web.clone(), host("10.0.0.6", None, None)]);
-    assert_eq!(ids(&f), ["CVE-2022-22720", "CVE-2022-23943", "qualys:38170"]);
+    assert_eq!(
+        summary.scanned_assets,
+        vec![web.clone(), host("10.0.0.6", None, None)]
+    );
+    assert_eq!(
+        ids(&f),
+        ["CVE-2022-22720", "CVE-2022-23943", "qualys:38170"]
+    );
     assert_eq!(f[0].asset, web);
     assert_eq!(f[0].weakness.aliases, vec!["qualys:150001"]);
     assert_eq!(f[0].severity, Severity::Critical, "Qualys severity 5");
@@ -198,10 +264,16 @@ fn qualys_scan_report() {
     let (f, summary) = ingest("qualys/happy_scan.xml");
     assert_eq!((summary.findings, summary.skipped), (1, 1));
     let mail = host("198.51.100.7", Some("mail"), Some("mail.example.com"));
-    assert_eq!(summary.scanned_assets, vec![mail.clone(), host("198.51.100.8", None, None)]);
+    assert_eq!(
+        summary.scanned_assets,
+        vec![mail.clone(), host("198.51.100.8", None, None)]
+    );
     assert_eq!(ids(&f), ["CVE-2019-10149"]);
     assert_eq!(f[0].asset, mail);
-    assert_eq!((f[0].port, f[0].protocol.as_deref()), (Some(25), Some("tcp")));
+    assert_eq!(
+        (f[0].port, f[0].protocol.as_deref()),
+        (Some(25), Some("tcp"))
+    );
     assert_eq!(f[0].severity, Severity::High);
     assert_eq!(f[0].cvss_score, Some(9.8));
 }
@@ -209,7 +281,10 @@ fn qualys_scan_report() {
 #[test]
 fn nmap_happy() {
     let (f, summary) = ingest("nmap/happy.xml");
-    assert_eq!((summary.format, summary.findings, summary.skipped), ("nmap", 4, 2));
+    assert_eq!(
+        (summary.format, summary.findings, summary.skipped),
+        ("nmap", 4, 2)
+    );
     let mut web = host("10.0.0.5", Some("web-01"), Some("web-01.corp.example"));
     web.tags = vec!["mac:00:50:56:AA:BB:CC".into()];
     assert_eq!(
@@ -232,14 +307,23 @@ fn nmap_happy() {
         ..Component::default()
     });
     assert_eq!(f[0].weakness.kind, WeaknessKind::Cve);
-    assert_eq!((f[0].severity, f[0].cvss_score), (Severity::Critical, Some(9.8)));
+    assert_eq!(
+        (f[0].severity, f[0].cvss_score),
+        (Severity::Critical, Some(9.8))
+    );
     assert_eq!(f[0].component, ssh);
     assert_eq!(f[1].weakness.kind, WeaknessKind::Vendor);
     assert_eq!(f[1].severity, Severity::Medium);
     assert_eq!(f[2].title, "Open port: 22/tcp (ssh OpenSSH 7.4)");
     assert_eq!(f[2].severity, Severity::Info);
-    assert_eq!((f[2].port, f[2].protocol.as_deref()), (Some(22), Some("tcp")));
-    assert_eq!(f[3].component.as_ref().map(|c| c.name.as_str()), Some("nginx"));
+    assert_eq!(
+        (f[2].port, f[2].protocol.as_deref()),
+        (Some(22), Some("tcp"))
+    );
+    assert_eq!(
+        f[3].component.as_ref().map(|c| c.name.as_str()),
+        Some("nginx")
+    );
     assert!(f.iter().all(|x| x.asset == web));
 }
 
@@ -251,7 +335,10 @@ fn nuclei_jsonl_and_array() {
         assert_eq!(summary.findings, 2, "{rel}");
         assert_eq!(
             ids(&f),
-            ["CVE-2018-15473", "nuclei:http-missing-security-headers:content-security-policy"],
+            [
+                "CVE-2018-15473",
+                "nuclei:http-missing-security-headers:content-security-policy"
+            ],
             "{rel}"
         );
         let ssh = host("192.0.2.20", Some("ssh"), Some("ssh.example.com"));
@@ -284,13 +371,31 @@ fn nuclei_empty_output_parses_when_named() {
 #[test]
 fn nessus_csv_exports() {
     let (f, summary) = ingest("nessus-csv/happy.csv");
-    assert_eq!((summary.format, summary.tool.as_str()), ("nessus-csv", "nessus"));
-    assert_eq!((summary.findings, summary.skipped), (3, 2), "informational rows skipped");
-    assert_eq!(summary.scanned_assets.len(), 3, "10.0.0.5, web-01, 10.0.0.6");
-    assert_eq!(ids(&f), ["CVE-2022-22720", "CVE-2022-23943", "nessus:57582"]);
+    assert_eq!(
+        (summary.format, summary.tool.as_str()),
+        ("nessus-csv", "nessus")
+    );
+    assert_eq!(
+        (summary.findings, summary.skipped),
+        (3, 2),
+        "informational rows skipped"
+    );
+    assert_eq!(
+        summary.scanned_assets.len(),
+        3,
+        "10.0.0.5, web-01, 10.0.0.6"
+    );
+    assert_eq!(
+        ids(&f),
+        ["CVE-2022-22720", "CVE-2022-23943", "nessus:57582"]
+    );
     assert_eq!(f[0].weakness.aliases, vec!["nessus:158900"]);
     assert_eq!(f[0].weakness.cwes, vec!["CWE-787"]);
-    assert_eq!(f[0].severity, Severity::Critical, "the Risk column as given");
+    assert_eq!(
+        f[0].severity,
+        Severity::Critical,
+        "the Risk column as given"
+    );
     assert_eq!((f[0].port, f[0].cvss_score), (Some(443), Some(9.8)));
     assert_eq!(f[0].asset, host("10.0.0.5", None, None));
     assert_eq!(f[2].asset, host_named("web-01", "web-01.corp.example"));
@@ -411,7 +516,8 @@ fn detection_recognises_each_format_from_content() {
         assert_eq!(detect(&bytes).map(|f| f.name).ok(), Some(want), "{rel}");
     }
     // A Tenable.io export: `;`-separated, dotted column names.
-    let io = b"asset.display_fqdn;asset.display_ipv4_address;definition.id;definition.name;severity\n";
+    let io =
+        b"asset.display_fqdn;asset.display_ipv4_address;definition.id;definition.name;severity\n";
     assert_eq!(detect(io).map(|f| f.name).ok(), Some("nessus-csv"));
 }
 

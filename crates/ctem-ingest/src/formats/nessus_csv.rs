@@ -102,7 +102,11 @@ impl Cols {
             name: c.idx(&["name", "plugin name", "definition.name"]),
             risk: c.idx(&["risk", "severity", "definition.severity", "risk factor"]),
             host: c.idx(&["host"]),
-            ip: c.idx(&["ip address", "asset.display_ipv4_address", "asset.display_ipv6_address"]),
+            ip: c.idx(&[
+                "ip address",
+                "asset.display_ipv4_address",
+                "asset.display_ipv6_address",
+            ]),
             fqdn: c.idx(&["dns name", "asset.display_fqdn"]),
             netbios: c.idx(&["netbios name", "asset.netbios_name"]),
             hostname: c.idx(&["asset.host_name", "asset.name"]),
@@ -224,7 +228,9 @@ fn row(ctx: &mut Ctx<'_>, c: &Cols, r: &csv::StringRecord) -> Result<(), IngestE
         }
     }
     let protocol = get(c.protocol).map(str::to_ascii_lowercase);
-    let port = get(c.port).and_then(|p| p.parse::<u16>().ok()).filter(|p| *p != 0);
+    let port = get(c.port)
+        .and_then(|p| p.parse::<u16>().ok())
+        .filter(|p| *p != 0);
     let web = matches!(protocol.as_deref(), Some("http" | "https")) && port.is_none();
     let mut asset = AssetIdentity {
         kind: Some(AssetKind::Host),
@@ -301,11 +307,13 @@ fn row(ctx: &mut Ctx<'_>, c: &Cols, r: &csv::StringRecord) -> Result<(), IngestE
             push_unique(&mut cwes, cwe);
         }
     }
-    let component = get(c.cpe).and_then(cpe_product).map(|(name, version)| Component {
-        name,
-        version,
-        ..Component::default()
-    });
+    let component = get(c.cpe)
+        .and_then(cpe_product)
+        .map(|(name, version)| Component {
+            name,
+            version,
+            ..Component::default()
+        });
     let vendor = format!("nessus:{plugin}");
     let mut description = Vec::new();
     if let Some(s) = get(c.synopsis) {

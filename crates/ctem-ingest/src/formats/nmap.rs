@@ -137,11 +137,14 @@ fn emit_port(
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
-    let what = [svc("name"), Some(product.as_str()).filter(|p| !p.is_empty())]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let what = [
+        svc("name"),
+        Some(product.as_str()).filter(|p| !p.is_empty()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
     let place = format!("{number}/{proto}");
     let base = Finding {
         tool: "nmap".to_string(),
@@ -250,7 +253,10 @@ fn emit_vuln(
         Some(c) => format!(
             "{vid} in {}{}",
             c.name,
-            c.version.as_deref().map(|v| format!(" {v}")).unwrap_or_default()
+            c.version
+                .as_deref()
+                .map(|v| format!(" {v}"))
+                .unwrap_or_default()
         ),
         None => vid.to_string(),
     };

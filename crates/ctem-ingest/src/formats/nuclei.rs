@@ -160,14 +160,20 @@ impl<'de> Deserialize<'de> for Ids {
 impl Item {
     fn asset(&self, file: &str) -> AssetIdentity {
         let host = self.host.get().or(self.matched_at.get());
-        let web = self.kind.get().is_some_and(|k| k.eq_ignore_ascii_case("http"))
+        let web = self
+            .kind
+            .get()
+            .is_some_and(|k| k.eq_ignore_ascii_case("http"))
             || (self.kind.get().is_none()
                 && self.matched_at.get().is_some_and(|m| m.contains("://")));
         let ip = self.ip.get().filter(|ip| is_ip(ip));
         if web && let Some(h) = host {
             let base = match h.split_once("://") {
                 Some((scheme, rest)) => {
-                    format!("{scheme}://{}", rest.split(['/', '?', '#']).next().unwrap_or(""))
+                    format!(
+                        "{scheme}://{}",
+                        rest.split(['/', '?', '#']).next().unwrap_or("")
+                    )
                 }
                 None => format!("http://{}", h.split(['/', '?', '#']).next().unwrap_or("")),
             };
@@ -177,7 +183,9 @@ impl Item {
             }
             return a;
         }
-        let name = host.and_then(url_host).unwrap_or_else(|| crate::text::file_stem(file));
+        let name = host
+            .and_then(url_host)
+            .unwrap_or_else(|| crate::text::file_stem(file));
         let mut a = super::openvas::host_asset(ip, Some(&name));
         a.kind = Some(AssetKind::Host);
         a

@@ -90,7 +90,8 @@ pub(crate) fn port_proto(s: Option<&str>) -> (Option<u16>, Option<String>) {
     let (p, proto) = s.split_once('/').unwrap_or((s, ""));
     let port = p.trim().parse::<u16>().ok().filter(|p| *p != 0);
     let proto = proto.trim().to_ascii_lowercase();
-    let proto = (!proto.is_empty() && proto.chars().all(|c| c.is_ascii_alphabetic())).then_some(proto);
+    let proto =
+        (!proto.is_empty() && proto.chars().all(|c| c.is_ascii_alphabetic())).then_some(proto);
     (port, proto)
 }
 
@@ -129,7 +130,8 @@ impl Handler for OpenvasHandler {
         let mut cves = Vec::new();
         if let Some(refs) = nvt.child("refs") {
             for r in refs.children("ref") {
-                if r.attr("type").is_some_and(|t| t.eq_ignore_ascii_case("cve"))
+                if r.attr("type")
+                    .is_some_and(|t| t.eq_ignore_ascii_case("cve"))
                     && let Some(c) = r.attr("id").and_then(find_cve)
                 {
                     push_unique(&mut cves, c);

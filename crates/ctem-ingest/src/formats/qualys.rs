@@ -194,7 +194,12 @@ fn emit(
     Ok(())
 }
 
-fn host_of(ip: Option<&str>, dns: Option<&str>, netbios: Option<&str>, os: Option<&str>) -> AssetIdentity {
+fn host_of(
+    ip: Option<&str>,
+    dns: Option<&str>,
+    netbios: Option<&str>,
+    os: Option<&str>,
+) -> AssetIdentity {
     let mut a = super::openvas::host_asset(ip, dns);
     if let Some(nb) = netbios {
         a.hostname = Some(nb.to_string());
@@ -224,7 +229,9 @@ impl QualysHandler {
         let Some(w) = self.spool.take() else {
             return Ok(());
         };
-        let mut file = w.into_inner().map_err(|e| spool_err(&ctx.file, e.error()))?;
+        let mut file = w
+            .into_inner()
+            .map_err(|e| spool_err(&ctx.file, e.error()))?;
         file.seek(SeekFrom::Start(0))
             .map_err(|e| spool_err(&ctx.file, e))?;
         for line in BufReader::new(file).lines() {
@@ -287,7 +294,16 @@ impl Handler for QualysHandler {
                     .and_then(|c| c.attr("protocol"))
                     .map(str::to_ascii_lowercase);
                 let result = node.get("RESULT").map(str::to_string);
-                emit(ctx, &asset, &qid, &d, port, protocol, None, result.as_deref())
+                emit(
+                    ctx,
+                    &asset,
+                    &qid,
+                    &d,
+                    port,
+                    protocol,
+                    None,
+                    result.as_deref(),
+                )
             }
             "HOST" => {
                 let asset = host_of(
@@ -323,7 +339,8 @@ impl Handler for QualysHandler {
             }
             "VULN_DETAILS" => {
                 if let Some(qid) = node.get("QID") {
-                    self.glossary.insert(qid.to_string(), Details::from_node(&node));
+                    self.glossary
+                        .insert(qid.to_string(), Details::from_node(&node));
                 }
                 Ok(())
             }

@@ -191,7 +191,13 @@ impl Element for ResultElem<'_> {
             }
         }
         let mut ids = Vec::new();
-        for c in meta.cve.0.iter().map(String::as_str).chain([check.as_str()]) {
+        for c in meta
+            .cve
+            .0
+            .iter()
+            .map(String::as_str)
+            .chain([check.as_str()])
+        {
             if let Some(c) = find_cve(c) {
                 push_unique(&mut ids, c);
             }
@@ -244,4 +250,3 @@ impl Element for ResultElem<'_> {
         json::emit(ctx, f)
     }
 }
-

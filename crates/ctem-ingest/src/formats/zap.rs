@@ -107,7 +107,10 @@ pub(crate) fn url_host(url: &str) -> Option<String> {
     let hostport = rest.split(['/', '?', '#']).next().unwrap_or("");
     let hostport = hostport.rsplit('@').next().unwrap_or(hostport);
     let host = if hostport.starts_with('[') {
-        hostport.split(']').next().map(|h| h.trim_start_matches('['))
+        hostport
+            .split(']')
+            .next()
+            .map(|h| h.trim_start_matches('['))
     } else {
         hostport.split(':').next()
     };
