@@ -34,6 +34,7 @@ mod text;
 mod deps;
 mod spool;
 mod xmltree;
+mod xml;
 
 use ctem_model::{AssetIdentity, Finding};
 use std::collections::HashSet;

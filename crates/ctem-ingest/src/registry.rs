@@ -1,6 +1,7 @@
 //! The explicit registry of formats, one line per format, and content-based
 //! format detection.
 
+use crate::formats::{burp, nessus_csv, nmap, nuclei, openvas, qualys, semgrep, zap}; // ingest-b
 use crate::formats::{nessus, sarif, trivy};
 // ingest-a: dependency-scanner and SBOM formats
 use crate::formats::{cyclonedx, grype, npm_audit, osv, snyk};
@@ -39,6 +40,15 @@ static FORMATS: &[&Format] = &[
     &osv::FORMAT,
     &snyk::FORMAT,
     &npm_audit::FORMAT,
+    // ingest-b
+    &semgrep::FORMAT,
+    &zap::FORMAT,
+    &burp::FORMAT,
+    &openvas::FORMAT,
+    &qualys::FORMAT,
+    &nmap::FORMAT,
+    &nuclei::FORMAT,
+    &nessus_csv::FORMAT,
 ];
 
 /// Every registered format.
@@ -123,5 +133,18 @@ mod tests {
         assert_eq!(names[..3], ["trivy", "sarif", "nessus"]);
         // ingest-a: dependency-scanner and SBOM formats
         assert!(names.contains(&"cyclonedx"));
+        // ingest-b
+        for n in [
+            "semgrep",
+            "zap",
+            "burp",
+            "openvas",
+            "qualys",
+            "nmap",
+            "nuclei",
+            "nessus-csv",
+        ] {
+            assert!(names.contains(&n), "{n} registered");
+        }
     }
 }

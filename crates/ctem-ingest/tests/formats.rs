@@ -413,7 +413,8 @@ fn tried() -> String {
 
 #[test]
 fn unknown_content_lists_the_formats_tried() {
-    assert!(tried().starts_with("trivy, sarif, nessus"));
+    let tried = tried();
+    assert!(tried.starts_with("trivy, sarif, nessus"), "{tried}");
     for head in [
         &b"host,port,cve\n10.0.0.1,22,CVE-2024-0001\n"[..],
         b"",
@@ -422,7 +423,7 @@ fn unknown_content_lists_the_formats_tried() {
         let e = detect(head).expect_err("unknown");
         assert_eq!(
             e.to_string(),
-            format!("input: unrecognised report format (tried {})", tried())
+            format!("input: unrecognised report format (tried {tried})")
         );
     }
     let dir = std::env::temp_dir().join(format!("ctem-ingest-{}", std::process::id()));
@@ -432,7 +433,7 @@ fn unknown_content_lists_the_formats_tried() {
     let e = parse_path(&path, &mut |_| Ok(())).expect_err("unknown");
     assert_eq!(
         e.to_string(),
-        format!("report.csv: unrecognised report format (tried {})", tried())
+        format!("report.csv: unrecognised report format (tried {tried})")
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -10,6 +10,16 @@ pub(crate) mod npm_audit;
 pub(crate) mod osv;
 pub(crate) mod snyk;
 
+// ingest-b: DAST, network, code and CSV formats.
+pub(crate) mod burp;
+pub(crate) mod nessus_csv;
+pub(crate) mod nmap;
+pub(crate) mod nuclei;
+pub(crate) mod openvas;
+pub(crate) mod qualys;
+pub(crate) mod semgrep;
+pub(crate) mod zap;
+
 /// Implements the `Visitor` methods for every non-object JSON value as "skip
 /// it and return the default": a wrong-typed element is ignored, not fatal.
 macro_rules! ignore_non_map {

@@ -53,6 +53,8 @@ fn sniff(head: &[u8]) -> bool {
             .iter()
             .any(|k| has_json_key(head, k))
         && !has_json_key(head, "runs")
+        // Semgrep results carry `source` in rule metadata.
+        && !has_json_key(head, "check_id")
 }
 
 fn parse(input: &mut dyn BufRead, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
