@@ -27,7 +27,18 @@ impl std::fmt::Debug for Format {
 }
 
 /// The registry: detection tries the formats in this order.
-static FORMATS: &[&Format] = &[&trivy::FORMAT, &sarif::FORMAT, &nessus::FORMAT];
+static FORMATS: &[&Format] = &[
+    &trivy::FORMAT,
+    &sarif::FORMAT,
+    &nessus::FORMAT,
+    // ingest-c: cloud, IaC, secrets and generic formats.
+    &crate::formats::asff::FORMAT,
+    &crate::formats::prowler::FORMAT,
+    &crate::formats::checkov::FORMAT,
+    &crate::formats::kics::FORMAT,
+    &crate::formats::gitleaks::FORMAT,
+    &crate::formats::trufflehog::FORMAT,
+];
 
 /// Every registered format.
 pub fn formats() -> &'static [&'static Format] {
