@@ -38,6 +38,7 @@ static FORMATS: &[&Format] = &[
     &crate::formats::kics::FORMAT,
     &crate::formats::gitleaks::FORMAT,
     &crate::formats::trufflehog::FORMAT,
+    &crate::formats::generic::FORMAT,
 ];
 
 /// Every registered format.
@@ -119,6 +120,10 @@ mod tests {
     #[test]
     fn registry_order_is_detection_order() {
         let names: Vec<_> = formats().iter().map(|f| f.name).collect();
-        assert_eq!(names, ["trivy", "sarif", "nessus"]);
+        assert_eq!(names[..3], ["trivy", "sarif", "nessus"]);
+        // ingest-c block, in order.
+        let c = ["asff", "prowler", "checkov", "kics", "gitleaks", "trufflehog", "generic"];
+        let at = names.iter().position(|n| *n == "asff").expect("asff registered");
+        assert_eq!(names.get(at..at + c.len()), Some(&c[..]));
     }
 }

@@ -7,6 +7,7 @@ pub(crate) mod trivy;
 // ingest-c: cloud, IaC, secrets and generic formats.
 pub(crate) mod asff;
 pub(crate) mod checkov;
+pub(crate) mod generic;
 pub(crate) mod gitleaks;
 pub(crate) mod kics;
 pub(crate) mod prowler;

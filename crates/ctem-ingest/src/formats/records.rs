@@ -272,7 +272,18 @@ pub(crate) fn run_csv(
             });
         }
         ctx.record = vec![("record", n)];
-        row(ctx, &header, &record)?;
+        row(ctx, &header, &record).map_err(|e| match e {
+            IngestError::Invalid { file, message } => IngestError::Syntax {
+                file,
+                position: Position {
+                    line,
+                    column: 1,
+                    record: Some(format!("record {n}")),
+                },
+                message,
+            },
+            other => other,
+        })?;
         ctx.record.clear();
     }
 }
