@@ -158,8 +158,8 @@ impl Check {
                     self.resource.clone()
                 };
                 let location = what.map(|w| match &self.region {
-                    Some(r) => format!("{r}:{w}"),
-                    None => w,
+                    Some(r) if !w.starts_with(&format!("{r}:")) => format!("{r}:{w}"),
+                    _ => w,
                 });
                 (account_asset(), location)
             }
