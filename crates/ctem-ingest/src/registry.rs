@@ -122,8 +122,19 @@ mod tests {
         let names: Vec<_> = formats().iter().map(|f| f.name).collect();
         assert_eq!(names[..3], ["trivy", "sarif", "nessus"]);
         // ingest-c block, in order.
-        let c = ["asff", "prowler", "checkov", "kics", "gitleaks", "trufflehog", "generic"];
-        let at = names.iter().position(|n| *n == "asff").expect("asff registered");
+        let c = [
+            "asff",
+            "prowler",
+            "checkov",
+            "kics",
+            "gitleaks",
+            "trufflehog",
+            "generic",
+        ];
+        let at = names
+            .iter()
+            .position(|n| *n == "asff")
+            .expect("asff registered");
         assert_eq!(names.get(at..at + c.len()), Some(&c[..]));
     }
 }

@@ -53,9 +53,24 @@ const NOT_DETECTABLE: &[(&str, &str, u64, &str)] = &[
         0,
         "an empty file (Prowler v2 JSON lines with nothing found)",
     ),
-    ("aws_prowler_v3plus/no_vuln.json", "prowler", 0, "the whole file is `[]`"),
-    ("aws_prowler_v3plus/no_vuln.ocsf.json", "prowler", 0, "the whole file is `[]`"),
-    ("gitleaks/no_findings.json", "gitleaks", 0, "the whole file is `null`"),
+    (
+        "aws_prowler_v3plus/no_vuln.json",
+        "prowler",
+        0,
+        "the whole file is `[]`",
+    ),
+    (
+        "aws_prowler_v3plus/no_vuln.ocsf.json",
+        "prowler",
+        0,
+        "the whole file is `[]`",
+    ),
+    (
+        "gitleaks/no_findings.json",
+        "gitleaks",
+        0,
+        "the whole file is `null`",
+    ),
 ];
 
 /// Samples where ctem's finding count differs from DefectDojo's on purpose:

@@ -81,8 +81,15 @@ fn asff_happy() {
         (3, 3),
         "PASSED, SUPPRESSED and ARCHIVED are skipped"
     );
-    assert_eq!(summary.scanned_assets.len(), 5, "skipped records' resources too");
-    let ec2 = cloud("arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc", "111122223333");
+    assert_eq!(
+        summary.scanned_assets.len(),
+        5,
+        "skipped records' resources too"
+    );
+    let ec2 = cloud(
+        "arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc",
+        "111122223333",
+    );
     assert_eq!(
         brief(&f),
         vec![
@@ -115,7 +122,10 @@ fn asff_happy() {
     assert_eq!(v.cvss_score, Some(7.5));
     assert_eq!(f[1].weakness.kind, WeaknessKind::Misconfiguration);
     assert_eq!(f[1].weakness.aliases, vec!["security-control/S3.8"]);
-    assert_eq!(f[1].asset, cloud("arn:aws:s3:::claims-exports", "111122223333"));
+    assert_eq!(
+        f[1].asset,
+        cloud("arn:aws:s3:::claims-exports", "111122223333")
+    );
     assert_eq!(f[2].weakness.kind, WeaknessKind::Vendor);
     assert_eq!(f[2].asset, ec2);
 }
@@ -131,13 +141,20 @@ fn asff_empty() {
 fn prowler_ocsf_csv_v2_and_v4() {
     let (f, summary) = ingest("prowler/happy.ocsf.json");
     assert_eq!(summary.format, "prowler");
-    assert_eq!((summary.findings, summary.skipped), (1, 2), "PASS and suppressed");
+    assert_eq!(
+        (summary.findings, summary.skipped),
+        (1, 2),
+        "PASS and suppressed"
+    );
     assert_eq!(summary.scanned_assets.len(), 3);
     assert_eq!(
         brief(&f),
         vec![("s3_bucket_public_access".into(), Severity::Critical, None)]
     );
-    assert_eq!(f[0].asset, cloud("arn:aws:s3:::claims-exports", "111122223333"));
+    assert_eq!(
+        f[0].asset,
+        cloud("arn:aws:s3:::claims-exports", "111122223333")
+    );
     assert_eq!(f[0].weakness.kind, WeaknessKind::Misconfiguration);
     assert_eq!(
         f[0].title,
@@ -148,7 +165,10 @@ fn prowler_ocsf_csv_v2_and_v4() {
     assert_eq!((summary.findings, summary.skipped), (2, 1));
     let account = cloud("AWS::::Account:111122223333", "111122223333");
     assert_eq!(summary.scanned_assets, vec![account.clone()]);
-    assert!(f.iter().all(|x| x.asset == account && x.weakness.id == "check12"));
+    assert!(
+        f.iter()
+            .all(|x| x.asset == account && x.weakness.id == "check12")
+    );
     assert_eq!(f[0].weakness.aliases, vec!["1.2"]);
     assert_eq!(
         f[0].location.as_deref(),
@@ -171,7 +191,11 @@ fn prowler_ocsf_csv_v2_and_v4() {
 fn checkov_happy() {
     let (f, summary) = ingest("checkov/happy.json");
     assert_eq!(summary.format, "checkov");
-    assert_eq!((summary.findings, summary.skipped), (3, 1), "one passed check");
+    assert_eq!(
+        (summary.findings, summary.skipped),
+        (3, 1),
+        "one passed check"
+    );
     assert_eq!(summary.scanned_assets, vec![repo("happy")]);
     assert_eq!(
         brief(&f),
@@ -219,7 +243,11 @@ fn kics_happy() {
     );
     assert_eq!(f[0].weakness.cwes, vec!["CWE-798"]);
     assert_eq!(f[0].title, "Passwords And Secrets - Generic Password");
-    assert!(f[0].description.as_deref().is_some_and(|d| d.contains("Secret Management")));
+    assert!(
+        f[0].description
+            .as_deref()
+            .is_some_and(|d| d.contains("Secret Management"))
+    );
     let (f, summary) = ingest("kics/empty.json");
     assert!(f.is_empty());
     assert_eq!(summary.scanned_assets, vec![repo("empty")]);
@@ -266,7 +294,10 @@ fn trufflehog_happy_never_keeps_the_secret() {
             ("Slack".into(), Severity::High, s("/srv/app/.env:2")),
         ]
     );
-    assert_eq!(f[0].asset, repo("https://github.com/example-org/claims-api"));
+    assert_eq!(
+        f[0].asset,
+        repo("https://github.com/example-org/claims-api")
+    );
     assert_eq!(f[2].asset, repo("happy"));
     for x in &f {
         let all = serde_json::to_string(x).expect("json");
@@ -284,7 +315,11 @@ fn generic_json_and_csv() {
     let (f, summary) = ingest("generic/happy.json");
     assert_eq!(summary.format, "generic");
     assert_eq!(summary.tool, "acme-scanner, bucket-audit");
-    assert_eq!(summary.scanned_assets.len(), 4, "the listed asset and three more");
+    assert_eq!(
+        summary.scanned_assets.len(),
+        4,
+        "the listed asset and three more"
+    );
     assert_eq!(
         brief(&f),
         vec![
@@ -301,7 +336,9 @@ fn generic_json_and_csv() {
     assert_eq!(l.port, Some(8443));
     assert_eq!(l.cvss_score, Some(10.0));
     assert_eq!(
-        l.component.as_ref().and_then(|c| c.fixed_version.as_deref()),
+        l.component
+            .as_ref()
+            .and_then(|c| c.fixed_version.as_deref()),
         Some("2.17.1")
     );
     assert_eq!(f[1].tool, "bucket-audit");
@@ -311,7 +348,11 @@ fn generic_json_and_csv() {
 
     let (f, summary) = ingest("generic/happy.csv");
     assert_eq!(summary.tool, "acme");
-    assert_eq!(summary.scanned_assets.len(), 4, "the row without weakness too");
+    assert_eq!(
+        summary.scanned_assets.len(),
+        4,
+        "the row without weakness too"
+    );
     assert_eq!(
         brief(&f),
         vec![
@@ -321,7 +362,11 @@ fn generic_json_and_csv() {
                 Severity::High,
                 s("app/package-lock.json")
             ),
-            ("hardcoded-token".into(), Severity::High, s("src/config.py:3")),
+            (
+                "hardcoded-token".into(),
+                Severity::High,
+                s("src/config.py:3")
+            ),
         ]
     );
     assert_eq!(f[0].port, Some(22));
@@ -371,7 +416,9 @@ fn malformed_files_name_file_line_column_and_record() {
         assert_eq!(err(rel), want, "{rel}");
     }
     // Gitleaks: a raw newline inside a string.
-    assert!(err("gitleaks/malformed.json").starts_with("malformed.json: line 8, column 1 (leaks[0]): "));
+    assert!(
+        err("gitleaks/malformed.json").starts_with("malformed.json: line 8, column 1 (leaks[0]): ")
+    );
 }
 
 #[test]
@@ -381,7 +428,11 @@ fn truncated_csv_is_an_error() {
     let cut = text.find("MFA disabled,Software").expect("marker");
     let f = detect(text.as_bytes()).expect("prowler");
     let e = parse(f, &text.as_bytes()[..cut], "p.csv", &mut |_| Ok(())).expect_err("cut");
-    assert!(e.to_string().starts_with("p.csv: line 3, column 1 (record 2): record has 9 fields"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("p.csv: line 3, column 1 (record 2): record has 9 fields"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -413,7 +464,8 @@ fn detection_of_each_format() {
     // Gitleaks v7 and TruffleHog v2.
     let v7 = br#"[{"line": "x", "offender": "y", "commit": "c", "rule": "AWS", "file": "a"}]"#;
     assert_eq!(detect(v7).map(|f| f.name).ok(), Some("gitleaks"));
-    let v2 = br#"{"branch": "main", "path": "a.py", "reason": "RSA private key", "stringsFound": []}"#;
+    let v2 =
+        br#"{"branch": "main", "path": "a.py", "reason": "RSA private key", "stringsFound": []}"#;
     assert_eq!(detect(v2).map(|f| f.name).ok(), Some("trufflehog"));
 }
 

@@ -264,10 +264,11 @@ fn one(ctx: &mut Ctx<'_>, a: Asff) -> Result<(), IngestError> {
         };
         weakness(WeaknessKind::Vendor, &id)
     };
-    if w.kind == WeaknessKind::Vendor {
-        if let Some(g) = generator.as_ref().filter(|g| **g != w.id && !w.aliases.contains(g)) {
-            w.aliases.push(g.clone());
-        }
+    if let Some(g) = generator
+        .as_ref()
+        .filter(|g| w.kind == WeaknessKind::Vendor && **g != w.id && !w.aliases.contains(g))
+    {
+        w.aliases.push(g.clone());
     }
 
     let sev = a.severity.get();

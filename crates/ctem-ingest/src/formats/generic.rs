@@ -46,7 +46,9 @@ pub(crate) const FORMAT_TAG: &str = "ctem-findings/1";
 
 fn sniff(head: &[u8]) -> bool {
     match first_significant(head) {
-        Some(b'{') => json_key_value(head, "format").is_some_and(|v| v.starts_with(b"\"ctem-findings/")),
+        Some(b'{') => {
+            json_key_value(head, "format").is_some_and(|v| v.starts_with(b"\"ctem-findings/"))
+        }
         Some(_) => {
             let line = head.split(|b| *b == b'\n').next().unwrap_or(head);
             let line = String::from_utf8_lossy(line).to_ascii_lowercase();
@@ -206,9 +208,10 @@ struct Asset {
 impl Asset {
     fn identity(self, ctx: &Ctx<'_>) -> Result<AssetIdentity, IngestError> {
         let kind = match self.kind.get() {
-            Some(k) => Some(AssetKind::parse(k).ok_or_else(|| {
-                records::invalid(ctx, format!("unknown asset kind `{k}`"))
-            })?),
+            Some(k) => Some(
+                AssetKind::parse(k)
+                    .ok_or_else(|| records::invalid(ctx, format!("unknown asset kind `{k}`")))?,
+            ),
             None => None,
         };
         let a = AssetIdentity {
@@ -316,7 +319,12 @@ fn one(ctx: &mut Ctx<'_>, doc_tool: Option<&str>, g: Generic) -> Result<(), Inge
             s.parse::<f64>()
                 .ok()
                 .filter(|v| (0.0..=10.0).contains(v))
-                .ok_or_else(|| records::invalid(ctx, format!("`cvss_score` `{s}` is not a score from 0 to 10")))?,
+                .ok_or_else(|| {
+                    records::invalid(
+                        ctx,
+                        format!("`cvss_score` `{s}` is not a score from 0 to 10"),
+                    )
+                })?,
         ),
         None => None,
     };
@@ -353,4 +361,3 @@ fn one(ctx: &mut Ctx<'_>, doc_tool: Option<&str>, g: Generic) -> Result<(), Inge
     f.description = g.description.owned();
     ctx.emit(f)
 }
-

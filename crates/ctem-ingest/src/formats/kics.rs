@@ -41,9 +41,14 @@ const TOOL: &str = "kics";
 fn sniff(head: &[u8]) -> bool {
     first_significant(head) == Some(b'{')
         && has_json_key(head, "queries")
-        && ["kics_version", "files_scanned", "queries_total", "total_counter"]
-            .iter()
-            .any(|k| has_json_key(head, k))
+        && [
+            "kics_version",
+            "files_scanned",
+            "queries_total",
+            "total_counter",
+        ]
+        .iter()
+        .any(|k| has_json_key(head, k))
 }
 
 fn parse(input: &mut dyn BufRead, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
@@ -163,12 +168,7 @@ struct KFile {
     actual_value: LStr,
 }
 
-fn file(
-    ctx: &mut Ctx<'_>,
-    asset: &AssetIdentity,
-    q: &Query,
-    k: KFile,
-) -> Result<(), IngestError> {
+fn file(ctx: &mut Ctx<'_>, asset: &AssetIdentity, q: &Query, k: KFile) -> Result<(), IngestError> {
     let Some(id) = q.id.clone().or_else(|| q.name.clone()) else {
         ctx.skip();
         return Ok(());

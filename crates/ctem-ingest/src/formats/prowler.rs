@@ -29,8 +29,7 @@
 //! - severity: as given (`critical` … `informational`).
 
 use super::records::{
-    self, aws_account_id, cloud, finding, join_text, peek_delimiter, peek_first, run_csv,
-    run_json,
+    self, aws_account_id, cloud, finding, join_text, peek_delimiter, peek_first, run_csv, run_json,
 };
 use crate::json::{LList, LObj, LStr};
 use crate::registry::{first_significant, has_json_key};
@@ -108,10 +107,8 @@ fn parse(input: &mut dyn BufRead, ctx: &mut Ctx<'_>) -> Result<(), IngestError> 
 /// `[check114] Ensure hardware MFA …` → (`check114`, `Ensure hardware MFA …`).
 fn split_v2_title(t: Option<&str>) -> (Option<String>, Option<String>) {
     let Some(t) = t else { return (None, None) };
-    if let Some(rest) = t.strip_prefix('[') {
-        if let Some((id, title)) = rest.split_once(']') {
-            return (Some(id.trim().to_string()), Some(title.trim().to_string()));
-        }
+    if let Some((id, title)) = t.strip_prefix('[').and_then(|r| r.split_once(']')) {
+        return (Some(id.trim().to_string()), Some(title.trim().to_string()));
     }
     (None, Some(t.to_string()))
 }
@@ -319,7 +316,10 @@ fn json_record(ctx: &mut Ctx<'_>, r: JsonRecord) -> Result<(), IngestError> {
             alias: None,
             title: r.check_title.owned(),
             status: r.status.owned(),
-            muted: r.muted.get().is_some_and(|m| m.eq_ignore_ascii_case("true")),
+            muted: r
+                .muted
+                .get()
+                .is_some_and(|m| m.eq_ignore_ascii_case("true")),
             severity: r.severity.owned(),
             resource_arn: r.resource_arn.owned(),
             resource: r.resource_id.owned(),

@@ -45,7 +45,8 @@ fn sniff(head: &[u8]) -> bool {
     match first_significant(head) {
         // Trivy's SchemaVersion is a number; AWS ASFF's is a date string.
         Some(b'{') => {
-            json_key_value(head, "SchemaVersion").is_some_and(|v| v.first().is_some_and(u8::is_ascii_digit))
+            json_key_value(head, "SchemaVersion")
+                .is_some_and(|v| v.first().is_some_and(u8::is_ascii_digit))
                 || ["ArtifactName", "ClusterName"]
                     .iter()
                     .any(|k| has_json_key(head, k))

@@ -140,7 +140,8 @@ fn secret(ctx: &mut Ctx<'_>, s: Secret) -> Result<(), IngestError> {
             .or(s.commit_hash.get())
             .map(|c| format!("commit: {c}")),
         s.branch.get().map(|b| format!("branch: {b}")),
-        data.and_then(|d| d.link.get()).map(|l| format!("link: {l}")),
+        data.and_then(|d| d.link.get())
+            .map(|l| format!("link: {l}")),
         s.source_name.get().map(|n| format!("source: {n}")),
         s.decoder.get().map(|n| format!("decoder: {n}")),
     ]
