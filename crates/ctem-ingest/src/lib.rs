@@ -33,8 +33,8 @@ mod text;
 // ingest-a: dependency-scanner and SBOM formats
 mod deps;
 mod spool;
-mod xmltree;
 mod xml;
+mod xmltree;
 
 use ctem_model::{AssetIdentity, Finding};
 use std::collections::HashSet;

@@ -49,6 +49,14 @@ static FORMATS: &[&Format] = &[
     &nmap::FORMAT,
     &nuclei::FORMAT,
     &nessus_csv::FORMAT,
+    // ingest-c: cloud, IaC, secrets and generic formats.
+    &crate::formats::asff::FORMAT,
+    &crate::formats::prowler::FORMAT,
+    &crate::formats::checkov::FORMAT,
+    &crate::formats::kics::FORMAT,
+    &crate::formats::gitleaks::FORMAT,
+    &crate::formats::trufflehog::FORMAT,
+    &crate::formats::generic::FORMAT,
 ];
 
 /// Every registered format.
@@ -146,5 +154,20 @@ mod tests {
         ] {
             assert!(names.contains(&n), "{n} registered");
         }
+        // ingest-c block, in order.
+        let c = [
+            "asff",
+            "prowler",
+            "checkov",
+            "kics",
+            "gitleaks",
+            "trufflehog",
+            "generic",
+        ];
+        let at = names
+            .iter()
+            .position(|n| *n == "asff")
+            .expect("asff registered");
+        assert_eq!(names.get(at..at + c.len()), Some(&c[..]));
     }
 }

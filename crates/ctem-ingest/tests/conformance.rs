@@ -44,6 +44,14 @@ const FOLDERS: &[&str] = &[
     "qualys",
     "nmap",
     "nuclei",
+    // ingest-c: cloud, IaC and secrets formats
+    "awssecurityhub",
+    "aws_prowler",
+    "aws_prowler_v3plus",
+    "checkov",
+    "kics",
+    "gitleaks",
+    "trufflehog",
 ];
 
 /// Samples that must be rejected, with a text the error must contain
@@ -98,6 +106,31 @@ const NOT_DETECTABLE: &[(&str, &str, u64, &str)] = &[
         "nuclei",
         0,
         "an empty file (Nuclei found nothing): parsed as nuclei when the caller names the format",
+    ),
+    // ingest-c: empty reports of the cloud and secrets formats.
+    (
+        "aws_prowler/no_vuln.json",
+        "prowler",
+        0,
+        "an empty file (Prowler v2 JSON lines with nothing found)",
+    ),
+    (
+        "aws_prowler_v3plus/no_vuln.json",
+        "prowler",
+        0,
+        "the whole file is `[]`",
+    ),
+    (
+        "aws_prowler_v3plus/no_vuln.ocsf.json",
+        "prowler",
+        0,
+        "the whole file is `[]`",
+    ),
+    (
+        "gitleaks/no_findings.json",
+        "gitleaks",
+        0,
+        "the whole file is `null`",
     ),
 ];
 
@@ -335,6 +368,54 @@ const COUNT_DIFFERENCES: &[(&str, u64, u64, u64, &str)] = &[
         4,
         "all four alerts are informational (riskcode 0): skipped",
     ),
+    // ingest-c: cloud and secrets formats.
+    (
+        "awssecurityhub/config_many_findings.json",
+        3,
+        0,
+        3,
+        "all three controls have `Compliance.Status` PASSED: not exposures (DefectDojo imports \
+         them as mitigated)",
+    ),
+    (
+        "awssecurityhub/config_one_finding.json",
+        1,
+        0,
+        1,
+        "its control has `Compliance.Status` PASSED (DefectDojo: mitigated, inactive)",
+    ),
+    (
+        "aws_prowler/issue4450.csv",
+        4,
+        3,
+        1,
+        "one row is PASS: skipped (DefectDojo imports it as inactive)",
+    ),
+    (
+        "gitleaks/version_7.5.0.json",
+        4,
+        8,
+        0,
+        "each leak appears in two commits: ctem emits one finding per commit (each is evidence), \
+         which the store merges into 4 exposures (same rule, file and line); DefectDojo dedups \
+         while parsing",
+    ),
+    (
+        "trufflehog/v2_many_vulns.json",
+        18,
+        64,
+        0,
+        "one finding per commit; the store merges them into 18 exposures (same reason and \
+         path); DefectDojo dedups while parsing",
+    ),
+    (
+        "trufflehog/v3_git.json",
+        3,
+        4,
+        0,
+        "two lines are the same secret at the same place: one exposure in the store; DefectDojo \
+         dedups while parsing",
+    ),
 ];
 
 /// Per-finding assertions of EXPECTED.tsv that ctem does not meet on purpose:
@@ -398,6 +479,17 @@ const ASSERTION_DIFFERENCES: &[(&str, &str, &str)] = &[
         "finding[0].cwe=1035",
         "`cwe` is null: ctem records no CWE; 1035 is DefectDojo's default",
     ),
+    // ingest-c
+    (
+        "aws_prowler/many_vuln.csv",
+        "finding[3].severity=Low",
+        "Prowler says `Informational`: ctem keeps it (info); DefectDojo maps it to low",
+    ),
+    (
+        "checkov/checkov-report-multiple-check_type.json",
+        "finding[11].line=0",
+        "a whole-file check (line range 0–0): ctem's location is the file alone, no line 0",
+    ),
 ];
 
 /// Attributes ctem maps differently for a whole tool: (tool folder,
@@ -428,6 +520,46 @@ const ATTRIBUTE_DIFFERENCES: &[(&str, &str, &str)] = &[
         "title",
         "ctem's titles name the service and product (`Open port: 22/tcp (ssh OpenSSH 7.4)`, \
          `CVE-… in openssh 7.4`); DefectDojo's are `Open port: 22/tcp` and the bare vulners id",
+    ),
+    // ingest-c
+    (
+        "aws_prowler",
+        "title",
+        "ctem's title is the check title (stable across resources); DefectDojo uses the \
+         per-resource result text, which ctem keeps in the description",
+    ),
+    (
+        "kics",
+        "title",
+        "ctem keeps KICS's `query_name`; DefectDojo prefixes the category",
+    ),
+    (
+        "kics",
+        "component_name",
+        "KICS's platform (`Terraform`, `Common`) is not a software component",
+    ),
+    (
+        "checkov",
+        "component_name",
+        "Checkov's resource (`aws_db_instance.default`) is not a software component: ctem \
+         keeps it in the description",
+    ),
+    (
+        "awssecurityhub",
+        "title",
+        "ctem keeps the ASFF `Title`; DefectDojo appends the image or resource to it, which \
+         ctem has as the asset",
+    ),
+    (
+        "aws_prowler_v3plus",
+        "component_name",
+        "DefectDojo's component is the resource ARN, which is ctem's asset (`cloud_id`)",
+    ),
+    (
+        "awssecurityhub",
+        "component_name",
+        "DefectDojo names the component after the resource type (`AwsAccount`); ctem's \
+         component is the vulnerable package, when there is one",
     ),
 ];
 
@@ -508,6 +640,8 @@ fn samples(dd: &Path) -> Vec<String> {
     for folder in FOLDERS {
         walk(&dd.join(folder), dd, &mut out);
     }
+    // Notes next to the samples, not reports.
+    out.retain(|rel| !rel.ends_with(".md"));
     out.sort();
     out
 }

@@ -20,6 +20,16 @@ pub(crate) mod qualys;
 pub(crate) mod semgrep;
 pub(crate) mod zap;
 
+// ingest-c: cloud, IaC, secrets and generic formats.
+pub(crate) mod asff;
+pub(crate) mod checkov;
+pub(crate) mod generic;
+pub(crate) mod gitleaks;
+pub(crate) mod kics;
+pub(crate) mod prowler;
+pub(crate) mod records;
+pub(crate) mod trufflehog;
+
 /// Implements the `Visitor` methods for every non-object JSON value as "skip
 /// it and return the default": a wrong-typed element is ignored, not fatal.
 macro_rules! ignore_non_map {

@@ -41,6 +41,8 @@ fn sniff(head: &[u8]) -> bool {
     first_significant(head) == Some(b'{')
         && has_json_key(head, "results")
         && !has_json_key(head, "runs")
+        // Checkov reports also have `results` and `check_id`.
+        && !has_json_key(head, "check_type")
         && (has_json_key(head, "check_id")
             || (has_json_key(head, "errors")
                 && !has_json_key(head, "template-id")

@@ -25,7 +25,7 @@
 
 use super::ignore_non_map;
 use crate::json::{self, Element, LList, LNum, LObj, LStr, Seq};
-use crate::registry::{first_significant, has_json_key};
+use crate::registry::{first_significant, has_json_key, json_key_value};
 use crate::text::{file_stem, strip_image_tag};
 use crate::{Ctx, Format, IngestError};
 use ctem_model::{AssetIdentity, AssetKind, Component, Finding, Severity, Weakness, WeaknessKind};
@@ -43,9 +43,14 @@ pub(crate) static FORMAT: Format = Format {
 
 fn sniff(head: &[u8]) -> bool {
     match first_significant(head) {
-        Some(b'{') => ["SchemaVersion", "ArtifactName", "ClusterName"]
-            .iter()
-            .any(|k| has_json_key(head, k)),
+        // Trivy's SchemaVersion is a number; AWS ASFF's is a date string.
+        Some(b'{') => {
+            json_key_value(head, "SchemaVersion")
+                .is_some_and(|v| v.first().is_some_and(u8::is_ascii_digit))
+                || ["ArtifactName", "ClusterName"]
+                    .iter()
+                    .any(|k| has_json_key(head, k))
+        }
         Some(b'[') => {
             has_json_key(head, "Target")
                 && (has_json_key(head, "Vulnerabilities") || has_json_key(head, "Type"))
