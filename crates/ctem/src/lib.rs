@@ -1,17 +1,21 @@
 //! The `ctem` command: a thin layer over the library crates.
 //!
-//! `cli` declares the command line, `commands` runs each subcommand,
-//! `engine` wires the phases of the CTEM loop together over the store, and
-//! `workspace` knows where a workspace keeps its files.
+//! `cli` declares the command line and `commands` runs each subcommand by
+//! calling `ctem-engine`, which wires the phases of the CTEM loop together
+//! over the store.
 
 #![forbid(unsafe_code)]
 
 pub mod cli;
 pub mod commands;
-pub mod engine;
-pub mod error;
 pub mod table;
-pub mod workspace;
+
+/// The CLI's view of the engine: its errors carry exit codes.
+pub mod error {
+    pub use ctem_engine::{Error as CliError, ErrorKind as ExitCode, Result};
+}
+pub use ctem_engine as engine;
+pub use ctem_engine::workspace;
 
 use clap::Parser;
 

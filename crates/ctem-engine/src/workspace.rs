@@ -1,7 +1,7 @@
 //! A workspace: a directory holding `ctem.toml` (the scope) and `ctem.db`
 //! (the store).
 
-use crate::error::{CliError, ExitCode};
+use crate::error::{Error as CliError, ErrorKind as ExitCode};
 use ctem_scope::Scope;
 use ctem_store::Store;
 use std::path::{Path, PathBuf};

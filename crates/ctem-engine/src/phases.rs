@@ -6,7 +6,7 @@
 //! server) call these functions; they print nothing themselves except
 //! progress lines on request.
 
-use crate::error::{CliError, Result};
+use crate::error::{Error as CliError, Result};
 use ctem_graph::{AssetNode, ExposureNode, Flow, Graph, Vector};
 use ctem_model::{DAY, Decision, Tier, ValidationState, fmt_date, fmt_time};
 use ctem_prioritise::{CvssFact, EpssFact, Facts, KevFact, ServiceFact, ValidationFact};
