@@ -134,7 +134,11 @@ pub fn parse_trackers(text: &str, file: &str) -> std::result::Result<Vec<Tracker
         let v = t.into_inner();
         match TrackerConfig::deserialize(v) {
             Ok(cfg) => {
-                if cfg.min_tier.as_deref().is_some_and(|m| Tier::parse(m).is_none()) {
+                if cfg
+                    .min_tier
+                    .as_deref()
+                    .is_some_and(|m| Tier::parse(m).is_none())
+                {
                     errors.push(format!(
                         "{file}:{l}:{c}: tracker {}: min_tier must be P1, P2, P3 or P4",
                         cfg.name

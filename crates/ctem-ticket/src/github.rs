@@ -17,7 +17,11 @@ pub(crate) struct Github {
 }
 
 impl Github {
-    pub(crate) fn new(cfg: &TrackerConfig, creds: Credentials, http: crate::Http) -> Result<Github> {
+    pub(crate) fn new(
+        cfg: &TrackerConfig,
+        creds: Credentials,
+        http: crate::Http,
+    ) -> Result<Github> {
         let project = cfg.project()?;
         let Some((owner, repo)) = project.split_once('/') else {
             return Err(crate::TicketError::Config {
@@ -27,8 +31,18 @@ impl Github {
         };
         let auth = format!("Bearer {}", creds.token());
         Ok(Github {
-            client: Client::new(&cfg.name, http, vec![creds.token().to_string(), auth.clone()], cfg),
-            repo_url: format!("{}/repos/{}/{}", cfg.url.trim_end_matches('/'), enc(owner), enc(repo)),
+            client: Client::new(
+                &cfg.name,
+                http,
+                vec![creds.token().to_string(), auth.clone()],
+                cfg,
+            ),
+            repo_url: format!(
+                "{}/repos/{}/{}",
+                cfg.url.trim_end_matches('/'),
+                enc(owner),
+                enc(repo)
+            ),
             auth,
         })
     }
@@ -75,9 +89,10 @@ impl Tracker for Github {
             enc(&spec.marker())
         );
         let v = self.client.json("GET", &url, &self.h(), None)?;
-        let list = v
-            .as_array()
-            .ok_or_else(|| self.client.protocol("GET", &url, "expected a list of issues"))?;
+        let list = v.as_array().ok_or_else(|| {
+            self.client
+                .protocol("GET", &url, "expected a list of issues")
+        })?;
         // Pull requests share the issue list; a marker on one is not ours.
         match list.iter().find(|i| i.get("pull_request").is_none()) {
             Some(i) => self.ticket(i, "GET", &url).map(Some),
@@ -94,26 +109,39 @@ impl Tracker for Github {
         if !a.ok() {
             return Err(self.client.status_error("GET", &url, &a));
         }
-        let v: Value = serde_json::from_str(&a.body)
-            .map_err(|e| self.client.protocol("GET", &url, format!("invalid JSON: {e}")))?;
+        let v: Value = serde_json::from_str(&a.body).map_err(|e| {
+            self.client
+                .protocol("GET", &url, format!("invalid JSON: {e}"))
+        })?;
         self.ticket(&v, "GET", &url).map(Some)
     }
 
     fn create(&self, spec: &TicketSpec) -> Result<RemoteTicket> {
         let url = format!("{}/issues", self.repo_url);
-        let v = self.client.json("POST", &url, &self.h(), Some(&self.body(spec)))?;
+        let v = self
+            .client
+            .json("POST", &url, &self.h(), Some(&self.body(spec)))?;
         self.ticket(&v, "POST", &url)
     }
 
     fn update(&self, key: &str, spec: &TicketSpec) -> Result<RemoteTicket> {
         let url = format!("{}/issues/{}", self.repo_url, enc(key));
-        let v = self.client.json("PATCH", &url, &self.h(), Some(&self.body(spec)))?;
+        let v = self
+            .client
+            .json("PATCH", &url, &self.h(), Some(&self.body(spec)))?;
         self.ticket(&v, "PATCH", &url)
     }
 
-    fn set_closed(&self, key: &str, _spec: &TicketSpec, closed: bool, note: &str) -> Result<RemoteTicket> {
+    fn set_closed(
+        &self,
+        key: &str,
+        _spec: &TicketSpec,
+        closed: bool,
+        note: &str,
+    ) -> Result<RemoteTicket> {
         let c = format!("{}/issues/{}/comments", self.repo_url, enc(key));
-        self.client.json("POST", &c, &self.h(), Some(&json!({ "body": note })))?;
+        self.client
+            .json("POST", &c, &self.h(), Some(&json!({ "body": note })))?;
         let url = format!("{}/issues/{}", self.repo_url, enc(key));
         let body = if closed {
             json!({ "state": "closed", "state_reason": "completed" })

@@ -15,11 +15,19 @@ pub(crate) struct Gitlab {
 }
 
 impl Gitlab {
-    pub(crate) fn new(cfg: &TrackerConfig, creds: Credentials, http: crate::Http) -> Result<Gitlab> {
+    pub(crate) fn new(
+        cfg: &TrackerConfig,
+        creds: Credentials,
+        http: crate::Http,
+    ) -> Result<Gitlab> {
         let project = cfg.project()?;
         Ok(Gitlab {
             client: Client::new(&cfg.name, http, vec![creds.token().to_string()], cfg),
-            project_url: format!("{}/api/v4/projects/{}", cfg.url.trim_end_matches('/'), enc(project)),
+            project_url: format!(
+                "{}/api/v4/projects/{}",
+                cfg.url.trim_end_matches('/'),
+                enc(project)
+            ),
             token: creds.token().to_string(),
         })
     }
@@ -66,9 +74,10 @@ impl Tracker for Gitlab {
             enc(&spec.marker())
         );
         let v = self.client.json("GET", &url, &self.h(), None)?;
-        let list = v
-            .as_array()
-            .ok_or_else(|| self.client.protocol("GET", &url, "expected a list of issues"))?;
+        let list = v.as_array().ok_or_else(|| {
+            self.client
+                .protocol("GET", &url, "expected a list of issues")
+        })?;
         match list.first() {
             Some(i) => self.ticket(i, "GET", &url).map(Some),
             None => Ok(None),
@@ -84,31 +93,47 @@ impl Tracker for Gitlab {
         if !a.ok() {
             return Err(self.client.status_error("GET", &url, &a));
         }
-        let v: Value = serde_json::from_str(&a.body)
-            .map_err(|e| self.client.protocol("GET", &url, format!("invalid JSON: {e}")))?;
+        let v: Value = serde_json::from_str(&a.body).map_err(|e| {
+            self.client
+                .protocol("GET", &url, format!("invalid JSON: {e}"))
+        })?;
         self.ticket(&v, "GET", &url).map(Some)
     }
 
     fn create(&self, spec: &TicketSpec) -> Result<RemoteTicket> {
         let url = format!("{}/issues", self.project_url);
-        let v = self.client.json("POST", &url, &self.h(), Some(&self.body(spec)))?;
+        let v = self
+            .client
+            .json("POST", &url, &self.h(), Some(&self.body(spec)))?;
         self.ticket(&v, "POST", &url)
     }
 
     fn update(&self, key: &str, spec: &TicketSpec) -> Result<RemoteTicket> {
         let url = format!("{}/issues/{}", self.project_url, enc(key));
-        let v = self.client.json("PUT", &url, &self.h(), Some(&self.body(spec)))?;
+        let v = self
+            .client
+            .json("PUT", &url, &self.h(), Some(&self.body(spec)))?;
         self.ticket(&v, "PUT", &url)
     }
 
-    fn set_closed(&self, key: &str, _spec: &TicketSpec, closed: bool, note: &str) -> Result<RemoteTicket> {
+    fn set_closed(
+        &self,
+        key: &str,
+        _spec: &TicketSpec,
+        closed: bool,
+        note: &str,
+    ) -> Result<RemoteTicket> {
         let n = format!("{}/issues/{}/notes", self.project_url, enc(key));
-        self.client.json("POST", &n, &self.h(), Some(&json!({ "body": note })))?;
+        self.client
+            .json("POST", &n, &self.h(), Some(&json!({ "body": note })))?;
         let url = format!("{}/issues/{}", self.project_url, enc(key));
         let event = if closed { "close" } else { "reopen" };
-        let v = self
-            .client
-            .json("PUT", &url, &self.h(), Some(&json!({ "state_event": event })))?;
+        let v = self.client.json(
+            "PUT",
+            &url,
+            &self.h(),
+            Some(&json!({ "state_event": event })),
+        )?;
         self.ticket(&v, "PUT", &url)
     }
 }

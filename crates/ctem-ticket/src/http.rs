@@ -63,7 +63,12 @@ pub(crate) fn enc(s: &str) -> String {
 }
 
 impl Client {
-    pub(crate) fn new(tracker: &str, mut policy: Http, secrets: Vec<String>, cfg: &crate::TrackerConfig) -> Client {
+    pub(crate) fn new(
+        tracker: &str,
+        mut policy: Http,
+        secrets: Vec<String>,
+        cfg: &crate::TrackerConfig,
+    ) -> Client {
         if let Some(t) = cfg.timeout_seconds {
             policy.timeout = Duration::from_secs(t.max(1));
         }
@@ -103,7 +108,11 @@ impl Client {
         body: Option<&str>,
     ) -> Result<Answer> {
         let idempotent = matches!(method, "GET" | "PUT" | "PATCH" | "DELETE");
-        let attempts = if idempotent { self.policy.attempts.max(1) } else { 1 };
+        let attempts = if idempotent {
+            self.policy.attempts.max(1)
+        } else {
+            1
+        };
         let mut pause = self.policy.backoff;
         let mut last: Option<TicketError> = None;
         for attempt in 1..=attempts {
@@ -179,7 +188,12 @@ impl Client {
         )
     }
 
-    pub(crate) fn protocol(&self, method: &str, url: &str, message: impl Into<String>) -> TicketError {
+    pub(crate) fn protocol(
+        &self,
+        method: &str,
+        url: &str,
+        message: impl Into<String>,
+    ) -> TicketError {
         TicketError::Protocol {
             tracker: self.tracker.clone(),
             method: method.to_string(),
@@ -224,8 +238,16 @@ pub(crate) fn basic(user: &str, secret: &str) -> String {
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         out.push(T[(n >> 18) as usize & 63] as char);
         out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 { T[(n >> 6) as usize & 63] as char } else { '=' });
-        out.push(if chunk.len() > 2 { T[n as usize & 63] as char } else { '=' });
+        out.push(if chunk.len() > 1 {
+            T[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            T[n as usize & 63] as char
+        } else {
+            '='
+        });
     }
     out
 }
@@ -236,13 +258,19 @@ mod tests {
 
     #[test]
     fn basic_auth_is_rfc7617() {
-        assert_eq!(basic("Aladdin", "open sesame"), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+        assert_eq!(
+            basic("Aladdin", "open sesame"),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
         assert_eq!(basic("a", "b"), "Basic YTpi");
     }
 
     #[test]
     fn encoding_keeps_unreserved() {
-        assert_eq!(enc("labels = \"ctem-act-1\""), "labels%20%3D%20%22ctem-act-1%22");
+        assert_eq!(
+            enc("labels = \"ctem-act-1\""),
+            "labels%20%3D%20%22ctem-act-1%22"
+        );
         assert_eq!(enc("group/sub project"), "group%2Fsub%20project");
     }
 }

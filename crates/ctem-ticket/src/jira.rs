@@ -95,9 +95,10 @@ impl Tracker for Jira {
             enc(&jql)
         );
         let v = self.client.json("GET", &url, &self.h(), None)?;
-        let issues = v["issues"]
-            .as_array()
-            .ok_or_else(|| self.client.protocol("GET", &url, "search answer without `issues`"))?;
+        let issues = v["issues"].as_array().ok_or_else(|| {
+            self.client
+                .protocol("GET", &url, "search answer without `issues`")
+        })?;
         // The oldest wins should a person have copied the label by hand.
         match issues.first() {
             Some(i) => self.ticket(i, "GET", &url).map(Some),
@@ -114,8 +115,10 @@ impl Tracker for Jira {
         if !a.ok() {
             return Err(self.client.status_error("GET", &url, &a));
         }
-        let v: Value = serde_json::from_str(&a.body)
-            .map_err(|e| self.client.protocol("GET", &url, format!("invalid JSON: {e}")))?;
+        let v: Value = serde_json::from_str(&a.body).map_err(|e| {
+            self.client
+                .protocol("GET", &url, format!("invalid JSON: {e}"))
+        })?;
         self.ticket(&v, "GET", &url).map(Some)
     }
 
@@ -127,9 +130,10 @@ impl Tracker for Jira {
         let v = self
             .client
             .json("POST", &url, &self.h(), Some(&json!({ "fields": fields })))?;
-        let key = v["key"]
-            .as_str()
-            .ok_or_else(|| self.client.protocol("POST", &url, "created issue without a key"))?;
+        let key = v["key"].as_str().ok_or_else(|| {
+            self.client
+                .protocol("POST", &url, "created issue without a key")
+        })?;
         Ok(RemoteTicket {
             key: key.to_string(),
             url: Some(self.browse(key)),
@@ -140,13 +144,25 @@ impl Tracker for Jira {
 
     fn update(&self, key: &str, spec: &TicketSpec) -> Result<RemoteTicket> {
         let url = format!("{}/rest/api/2/issue/{}", self.base, enc(key));
-        self.client
-            .json("PUT", &url, &self.h(), Some(&json!({ "fields": self.fields(spec) })))?;
-        self.get(key)?
-            .ok_or_else(|| self.client.protocol("GET", &url, "issue vanished after its update"))
+        self.client.json(
+            "PUT",
+            &url,
+            &self.h(),
+            Some(&json!({ "fields": self.fields(spec) })),
+        )?;
+        self.get(key)?.ok_or_else(|| {
+            self.client
+                .protocol("GET", &url, "issue vanished after its update")
+        })
     }
 
-    fn set_closed(&self, key: &str, _spec: &TicketSpec, closed: bool, note: &str) -> Result<RemoteTicket> {
+    fn set_closed(
+        &self,
+        key: &str,
+        _spec: &TicketSpec,
+        closed: bool,
+        note: &str,
+    ) -> Result<RemoteTicket> {
         let url = format!("{}/rest/api/2/issue/{}/transitions", self.base, enc(key));
         let v = self.client.json("GET", &url, &self.h(), None)?;
         let want = if closed { "done" } else { "new" };
@@ -158,9 +174,9 @@ impl Tracker for Jira {
                 // Workflows without a "new" category transition reopen into
                 // "In Progress".
                 (!closed).then(|| {
-                    transitions
-                        .iter()
-                        .find(|t| t["to"]["statusCategory"]["key"].as_str() == Some("indeterminate"))
+                    transitions.iter().find(|t| {
+                        t["to"]["statusCategory"]["key"].as_str() == Some("indeterminate")
+                    })
                 })?
             });
         let Some(t) = pick else {
@@ -172,7 +188,10 @@ impl Tracker for Jira {
                 ),
             ));
         };
-        let id = t["id"].as_str().map(str::to_string).unwrap_or_else(|| t["id"].to_string());
+        let id = t["id"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| t["id"].to_string());
         self.comment(key, note)?;
         self.client.json(
             "POST",
@@ -180,7 +199,9 @@ impl Tracker for Jira {
             &self.h(),
             Some(&json!({ "transition": { "id": id } })),
         )?;
-        self.get(key)?
-            .ok_or_else(|| self.client.protocol("GET", &url, "issue vanished after its transition"))
+        self.get(key)?.ok_or_else(|| {
+            self.client
+                .protocol("GET", &url, "issue vanished after its transition")
+        })
     }
 }

@@ -31,8 +31,8 @@ mod webhook;
 
 pub use config::{Credentials, System, TrackerConfig, parse_trackers};
 pub use http::Http;
-pub use webhook::signature as webhook_signature;
 pub use sync::{Known, Op, SyncItem, SyncReport, sync};
+pub use webhook::signature as webhook_signature;
 
 use ctem_model::Tier;
 use serde::Serialize;

@@ -24,7 +24,11 @@ pub(crate) struct ServiceNow {
 }
 
 impl ServiceNow {
-    pub(crate) fn new(cfg: &TrackerConfig, creds: Credentials, http: crate::Http) -> Result<ServiceNow> {
+    pub(crate) fn new(
+        cfg: &TrackerConfig,
+        creds: Credentials,
+        http: crate::Http,
+    ) -> Result<ServiceNow> {
         let auth = match &creds.user {
             Some(u) => basic(u, creds.token()),
             None => format!("Bearer {}", creds.token()),
@@ -32,7 +36,12 @@ impl ServiceNow {
         let base = cfg.url.trim_end_matches('/').to_string();
         let table = cfg.table.clone().unwrap_or_else(|| "incident".into());
         Ok(ServiceNow {
-            client: Client::new(&cfg.name, http, vec![creds.token().to_string(), auth.clone()], cfg),
+            client: Client::new(
+                &cfg.name,
+                http,
+                vec![creds.token().to_string(), auth.clone()],
+                cfg,
+            ),
             table_url: format!("{base}/api/now/table/{}", enc(&table)),
             base,
             auth,
@@ -61,7 +70,10 @@ impl ServiceNow {
         let number = v["number"].as_str().unwrap_or(id);
         Ok(RemoteTicket {
             key: id.to_string(),
-            url: Some(format!("{}/nav_to.do?uri=incident.do?sys_id={id}&number={number}", self.base)),
+            url: Some(format!(
+                "{}/nav_to.do?uri=incident.do?sys_id={id}&number={number}",
+                self.base
+            )),
             closed: self.closed_states.contains(&state),
             status: state,
         })
@@ -109,9 +121,10 @@ impl Tracker for ServiceNow {
             enc(&q)
         );
         let v = self.client.json("GET", &url, &self.h(), None)?;
-        let list = v["result"]
-            .as_array()
-            .ok_or_else(|| self.client.protocol("GET", &url, "answer without a `result` list"))?;
+        let list = v["result"].as_array().ok_or_else(|| {
+            self.client
+                .protocol("GET", &url, "answer without a `result` list")
+        })?;
         match list.first() {
             Some(r) => self.ticket(r, "GET", &url).map(Some),
             None => Ok(None),
@@ -127,24 +140,36 @@ impl Tracker for ServiceNow {
         if !a.ok() {
             return Err(self.client.status_error("GET", &url, &a));
         }
-        let v: Value = serde_json::from_str(&a.body)
-            .map_err(|e| self.client.protocol("GET", &url, format!("invalid JSON: {e}")))?;
+        let v: Value = serde_json::from_str(&a.body).map_err(|e| {
+            self.client
+                .protocol("GET", &url, format!("invalid JSON: {e}"))
+        })?;
         self.result(v, "GET", &url).map(Some)
     }
 
     fn create(&self, spec: &TicketSpec) -> Result<RemoteTicket> {
         let url = format!("{}?sysparm_fields={FIELDS}", self.table_url);
-        let v = self.client.json("POST", &url, &self.h(), Some(&self.record(spec)))?;
+        let v = self
+            .client
+            .json("POST", &url, &self.h(), Some(&self.record(spec)))?;
         self.result(v, "POST", &url)
     }
 
     fn update(&self, key: &str, spec: &TicketSpec) -> Result<RemoteTicket> {
         let url = format!("{}/{}?sysparm_fields={FIELDS}", self.table_url, enc(key));
-        let v = self.client.json("PATCH", &url, &self.h(), Some(&self.record(spec)))?;
+        let v = self
+            .client
+            .json("PATCH", &url, &self.h(), Some(&self.record(spec)))?;
         self.result(v, "PATCH", &url)
     }
 
-    fn set_closed(&self, key: &str, _spec: &TicketSpec, closed: bool, note: &str) -> Result<RemoteTicket> {
+    fn set_closed(
+        &self,
+        key: &str,
+        _spec: &TicketSpec,
+        closed: bool,
+        note: &str,
+    ) -> Result<RemoteTicket> {
         let url = format!("{}/{}?sysparm_fields={FIELDS}", self.table_url, enc(key));
         let body = if closed {
             json!({

@@ -86,7 +86,14 @@ impl SyncReport {
     }
 }
 
-fn record(k: Option<&Known>, tracker: &str, spec: &TicketSpec, r: &RemoteTicket, hash: String, now: i64) -> Known {
+fn record(
+    k: Option<&Known>,
+    tracker: &str,
+    spec: &TicketSpec,
+    r: &RemoteTicket,
+    hash: String,
+    now: i64,
+) -> Known {
     Known {
         action_id: spec.action_id.clone(),
         tracker: tracker.to_string(),
@@ -137,7 +144,10 @@ pub fn sync(
     }
     let wanted: std::collections::HashSet<&str> =
         desired.iter().map(|s| s.action_id.as_str()).collect();
-    for k in known.iter().filter(|k| !wanted.contains(k.action_id.as_str())) {
+    for k in known
+        .iter()
+        .filter(|k| !wanted.contains(k.action_id.as_str()))
+    {
         if k.closed_by_ctem {
             continue;
         }
@@ -155,7 +165,9 @@ pub fn sync(
         let note = "ctem: no exposure of this action is active any more — the fix was verified by a rescan; closing.";
         let res = (|| -> Result<SyncItem, Failure> {
             let current = if tracker.two_way() {
-                tracker.get(&k.key).map_err(|e| Failure::Tracker(e.to_string()))?
+                tracker
+                    .get(&k.key)
+                    .map_err(|e| Failure::Tracker(e.to_string()))?
             } else {
                 None
             };
@@ -284,7 +296,14 @@ fn one(
             save(&n).map_err(Failure::Save)?;
             return Ok(Some(item(Op::Reopened, &r3)));
         }
-        let mut n = record(k, name, spec, &r, k.map(|k| k.content_hash.clone()).unwrap_or_default(), now);
+        let mut n = record(
+            k,
+            name,
+            spec,
+            &r,
+            k.map(|k| k.content_hash.clone()).unwrap_or_default(),
+            now,
+        );
         let first = closed_at.is_none();
         n.remote_closed_at = Some(closed_at.unwrap_or(now));
         save(&n).map_err(Failure::Save)?;
@@ -301,7 +320,10 @@ fn one(
         let mut n = record(k, name, spec, &r2, hash, now);
         n.remote_closed_at = None;
         save(&n).map_err(Failure::Save)?;
-        return Ok(Some(item(if adopted { Op::Adopted } else { Op::Updated }, &r2)));
+        return Ok(Some(item(
+            if adopted { Op::Adopted } else { Op::Updated },
+            &r2,
+        )));
     }
     let mut n = record(k, name, spec, &r, hash, now);
     n.remote_closed_at = None;

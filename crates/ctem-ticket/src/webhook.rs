@@ -35,7 +35,11 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
 }
 
 impl Webhook {
-    pub(crate) fn new(cfg: &TrackerConfig, creds: Credentials, http: crate::Http) -> Result<Webhook> {
+    pub(crate) fn new(
+        cfg: &TrackerConfig,
+        creds: Credentials,
+        http: crate::Http,
+    ) -> Result<Webhook> {
         Ok(Webhook {
             client: Client::new(&cfg.name, http, vec![creds.token().to_string()], cfg),
             url: cfg.url.clone(),
@@ -100,8 +104,18 @@ impl Tracker for Webhook {
         self.deliver("action.updated", spec, None)
     }
 
-    fn set_closed(&self, _key: &str, spec: &TicketSpec, closed: bool, note: &str) -> Result<RemoteTicket> {
-        let event = if closed { "action.closed" } else { "action.reopened" };
+    fn set_closed(
+        &self,
+        _key: &str,
+        spec: &TicketSpec,
+        closed: bool,
+        note: &str,
+    ) -> Result<RemoteTicket> {
+        let event = if closed {
+            "action.closed"
+        } else {
+            "action.reopened"
+        };
         self.deliver(event, spec, Some(note))
     }
 }
