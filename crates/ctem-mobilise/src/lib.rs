@@ -8,6 +8,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod ageing;
+pub mod kpi;
+
 use ctem_model::{Component, DAY, Tier, WeaknessKind, exposure_fingerprint};
 use serde::Serialize;
 use std::collections::BTreeMap;
