@@ -10,6 +10,9 @@
 
 pub mod error;
 mod phases;
+pub mod mobilisation;
+pub mod evidence;
+pub mod exec_report;
 pub mod workspace;
 
 pub use error::{Error, ErrorKind, Result};

@@ -270,6 +270,40 @@ pub fn compute_all(lives: &[Life], now: i64) -> (Kpis, Vec<Kpis>) {
     (overall, per)
 }
 
+/// The history as it stood at `t`: later decisions, validations and
+/// resolutions removed; exposures first seen after `t` dropped.
+pub fn as_of(lives: &[Life], t: i64) -> Vec<Life> {
+    lives
+        .iter()
+        .filter(|l| l.first_seen <= t)
+        .map(|l| {
+            let resolved_at = l.resolved_at.filter(|r| *r <= t);
+            Life {
+                tiers: l.tiers.iter().filter(|x| x.0 <= t).cloned().collect(),
+                validations: l.validations.iter().filter(|x| x.0 <= t).cloned().collect(),
+                emerged: l.emerged.filter(|e| *e <= t),
+                active: resolved_at.is_none() && (l.active || l.resolved_at.is_some()),
+                resolved_at,
+                ..l.clone()
+            }
+        })
+        .collect()
+}
+
+/// The overall KPIs at the end of each of the last `n` quarters (the
+/// current one up to `now`), oldest first.
+pub fn trend(lives: &[Life], now: i64, n: usize) -> Vec<(String, Kpis)> {
+    quarters(now, n)
+        .into_iter()
+        .map(|(label, end)| {
+            let past = as_of(lives, end);
+            let refs: Vec<&Life> = past.iter().collect();
+            let k = compute("overall", &refs, end);
+            (label, k)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -445,5 +479,19 @@ mod tests {
         assert_eq!(k.critical_validated_within_sla.percent, None);
         assert_eq!(k.time_to_detect.median, None);
         assert!(per.is_empty());
+    }
+
+    #[test]
+    fn trend_sees_only_the_past() {
+        let now = at("2026-02-02");
+        let t = trend(&history(), now, 4);
+        assert_eq!(t.len(), 4);
+        // At the end of 2025-Q4 only d was prioritised (as P3) and nothing
+        // was validated yet.
+        let (label, q4) = &t[2];
+        assert_eq!(label, "2025-Q4");
+        assert_eq!(q4.population, 1);
+        assert_eq!(q4.validation_effectiveness.denominator, 0);
+        assert_eq!(t[3].1, compute_all(&history(), now).0);
     }
 }

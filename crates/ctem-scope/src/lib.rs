@@ -13,6 +13,8 @@
 
 pub mod predicate;
 pub mod selector;
+mod escalation;
+pub use escalation::Escalation;
 
 use ctem_model::{AssetIdentity, Owner, Service, Tier};
 use predicate::{Condition, Predicate};
@@ -81,6 +83,12 @@ struct RawScope {
     sla: Vec<Spanned<RawSla>>,
     #[serde(default)]
     probes: Option<RawProbes>,
+    #[serde(default)]
+    escalation: Vec<Spanned<escalation::RawEscalation>>,
+    /// Read and checked by `ctem-ticket`.
+    #[serde(default)]
+    #[allow(dead_code)]
+    trackers: Vec<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -425,6 +433,9 @@ pub struct Scope {
     pub policy: Policy,
     pub sla: Vec<SlaRule>,
     pub probes: Probes,
+    /// Escalation levels for overdue work (`[[escalation]]`); empty means
+    /// ctem's defaults (`ctem_mobilise::ageing::default_levels`).
+    pub escalation: Vec<Escalation>,
 }
 
 impl Scope {
@@ -471,13 +482,13 @@ impl Scope {
     }
 }
 
-struct Checker<'a> {
+pub(crate) struct Checker<'a> {
     text: &'a str,
     diagnostics: Vec<Diagnostic>,
 }
 
 impl Checker<'_> {
-    fn error(&mut self, span: Range<usize>, message: String) {
+    pub(crate) fn error(&mut self, span: Range<usize>, message: String) {
         let start = span.start.min(self.text.len());
         let before = self.text.get(..start).unwrap_or("");
         let line = before.matches('\n').count() + 1;
@@ -794,6 +805,8 @@ impl Checker<'_> {
             rules
         };
 
+        let escalation = self.escalation(raw.escalation, &owners);
+
         let probes = match raw.probes {
             None => Probes {
                 rate_per_second: default_rate(),
@@ -835,6 +848,7 @@ impl Checker<'_> {
             policy,
             sla,
             probes,
+            escalation,
         }
     }
 

@@ -533,4 +533,87 @@ impl Store {
         }
         Ok(out)
     }
+
+    /// Every asset, by id.
+    pub fn assets(&self) -> Result<Vec<ctem_model::Asset>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, kind, name, identity, first_seen, last_seen FROM assets ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                let kind: String = r.get(1)?;
+                let identity: String = r.get(3)?;
+                Ok((
+                    r.get::<_, String>(0)?,
+                    kind,
+                    r.get::<_, String>(2)?,
+                    identity,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, i64>(5)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, kind, name, identity, first_seen, last_seen) = row.map_err(|e| self.err(e))?;
+            out.push(ctem_model::Asset {
+                kind: ctem_model::AssetKind::parse(&kind).ok_or_else(|| {
+                    self.corrupt("assets.kind", format!("unknown kind `{kind}` of {id}"))
+                })?,
+                identity: serde_json::from_str(&identity)
+                    .map_err(|e| self.corrupt("assets.identity", e.to_string()))?,
+                id,
+                name,
+                first_seen,
+                last_seen,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every validation record, oldest first.
+    pub fn validations(&self) -> Result<Vec<ctem_model::ValidationRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT exposure_id, state, method, tool, control, reason, evidence, validated_at
+                 FROM validations ORDER BY validated_at, id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, i64>(7)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (exposure_id, state, method, tool, control, reason, evidence, validated_at) =
+                row.map_err(|e| self.err(e))?;
+            out.push(ctem_model::ValidationRecord {
+                state: ValidationState::parse(&state).ok_or_else(|| {
+                    self.corrupt("validations.state", format!("unknown state `{state}`"))
+                })?,
+                exposure_id,
+                method,
+                tool,
+                control,
+                reason,
+                evidence,
+                validated_at,
+            });
+        }
+        Ok(out)
+    }
 }
