@@ -535,6 +535,9 @@ pub struct PrioritiseOutcome {
 pub fn prioritise(store: &mut Store, scope: &Scope, actor: &str) -> Result<PrioritiseOutcome> {
     let started = Instant::now();
     let now = ctem_model::now();
+    // Expired risk acceptances reopen their exposures first, so they are
+    // prioritised now with a new SLA clock.
+    crate::mobilisation::expire_acceptances(store, actor)?;
     let a = assess(store, scope)?;
     let previous: HashMap<String, Decision> = store
         .decisions()?

@@ -8,6 +8,11 @@
 
 #![forbid(unsafe_code)]
 
+mod exec;
+pub use exec::{
+    ExecAction, ExecData, ExecPath, render_exec_html, svg_ageing, svg_columns, svg_hbars,
+};
+
 use serde::Serialize;
 use std::fmt::Write;
 

@@ -14,6 +14,9 @@ The CTEM loop, in order:
   ctem mobilise                  owners, due dates and remediation actions
   ctem report                    the funnel; `ctem report html --out FILE` for the page
   ctem cycle                     all of the above in order
+  ctem tickets sync              one ticket per action in Jira/GitHub/GitLab/ServiceNow
+  ctem executive | kpi           the executive report (HTML, PDF) and KPIs
+  ctem evidence --framework F    a compliance evidence pack (nis2, dora, ens, iso27001)
   ctem demo                      the whole loop on a generated insurer estate
 
 Exit codes:
@@ -130,6 +133,26 @@ pub enum Command {
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
+    // --- Mobilisation, KPIs and evidence (crate::cmd_mobilise) ---
+    /// Accept the risk of one exposure until a date: it leaves the queue,
+    /// and reopens with a new SLA when the acceptance expires.
+    Accept(crate::cmd_mobilise::AcceptArgs),
+    /// Risk acceptances: list them, or revoke one.
+    #[command(subcommand)]
+    Acceptances(crate::cmd_mobilise::AcceptancesCmd),
+    /// Tickets: one per remediation action in Jira, GitHub, GitLab,
+    /// ServiceNow or a signed webhook, synced both ways.
+    #[command(subcommand)]
+    Tickets(crate::cmd_mobilise::TicketsCmd),
+    /// Programme KPIs from the history, overall and per service.
+    Kpi,
+    /// The executive report: HTML with charts, and PDF (needs Chromium).
+    Executive(crate::cmd_mobilise::ExecutiveArgs),
+    /// Export a register as CSV or JSON.
+    Export(crate::cmd_mobilise::ExportArgs),
+    /// A compliance evidence pack (zip with index and SHA-256 manifest)
+    /// mapped to NIS2, DORA, ENS or ISO 27001; or verify one.
+    Evidence(crate::cmd_mobilise::EvidenceArgs),
 }
 
 #[derive(Debug, Subcommand)]

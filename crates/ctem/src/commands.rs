@@ -72,7 +72,7 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
                 Ok(())
             }
         }
-        Command::Mobilise { owner } => mobilise(ctx, owner.as_deref()),
+        Command::Mobilise { owner } => crate::cmd_mobilise::mobilise(ctx, owner.as_deref()),
         Command::Report { kind, out, tier } => report(ctx, kind, out, tier.as_deref()),
         Command::Cycle(args) => cycle(ctx, args),
         Command::Demo(args) => demo(ctx, args),
@@ -98,6 +98,13 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
                 None => Ok(()),
             }
         }
+        Command::Accept(a) => crate::cmd_mobilise::accept(ctx, a),
+        Command::Acceptances(c) => crate::cmd_mobilise::acceptances(ctx, c),
+        Command::Tickets(c) => crate::cmd_mobilise::tickets(ctx, c),
+        Command::Kpi => crate::cmd_mobilise::kpi(ctx),
+        Command::Executive(a) => crate::cmd_mobilise::executive(ctx, a),
+        Command::Export(a) => crate::cmd_mobilise::export(ctx, a),
+        Command::Evidence(a) => crate::cmd_mobilise::evidence_cmd(ctx, a),
         Command::Audit(AuditCmd::Log { limit }) => {
             let store = ctx.ws.open_store()?;
             let log = store.audit_log(Some(limit))?;
@@ -477,40 +484,7 @@ fn explain(ctx: &Ctx, id: &str) -> Result<()> {
     Ok(())
 }
 
-fn mobilise(ctx: &Ctx, owner: Option<&str>) -> Result<()> {
-    let store = ctx.ws.open_store()?;
-    let scope = ctx.ws.load_scope()?;
-    let data = engine::report_data(&store, &scope)?;
-    let keep = |o: &Option<String>| match owner {
-        None => true,
-        Some(q) => o
-            .as_deref()
-            .is_some_and(|x| x.to_lowercase().contains(&q.to_lowercase())),
-    };
-    let actions: Vec<_> = data.actions.iter().filter(|a| keep(&a.owner)).collect();
-    let final_list: Vec<_> = data.final_list.iter().filter(|r| keep(&r.owner)).collect();
-    if ctx.output == Output::Json {
-        return print_json(&serde_json::json!({"validated": final_list, "actions": actions}));
-    }
-    println!("Validated exposures — each with an owner and a due date:");
-    print_rows(&final_list);
-    println!();
-    println!("Remediation actions (grouped by fix):");
-    let mut t = Table::new(&["tier", "action", "exposures", "owner", "due"]);
-    for a in &actions {
-        t.row(vec![
-            a.tier.clone(),
-            a.title.clone(),
-            a.exposures.to_string(),
-            a.owner.clone().unwrap_or_default(),
-            a.due.clone().unwrap_or_default(),
-        ]);
-    }
-    t.print();
-    Ok(())
-}
-
-fn print_rows(rows: &[&ctem_report::Row]) {
+pub(crate) fn print_rows(rows: &[&ctem_report::Row]) {
     let mut t = Table::new(&[
         "tier", "exposure", "weakness", "asset", "owner", "due", "why",
     ]);
@@ -839,6 +813,7 @@ struct DemoOutput<'a> {
     final_list: &'a [ctem_report::Row],
     actions: &'a [ctem_report::Action],
     html: &'a Path,
+    mobilisation: &'a crate::cmd_mobilise::DemoMobilisation,
 }
 
 fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
@@ -923,6 +898,7 @@ fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
             ),
         },
     );
+    let mobilisation = crate::cmd_mobilise::demo_outputs(&sub)?;
     if ctx.output == Output::Json {
         return print_json(&DemoOutput {
             workspace: &dir,
@@ -933,6 +909,7 @@ fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
             final_list: &o.report.final_list,
             actions: &o.report.actions,
             html: &o.html,
+            mobilisation: &mobilisation,
         });
     }
     println!(
@@ -942,6 +919,20 @@ fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
     println!("workspace: {}", dir.display());
     println!();
     print_cycle(&o);
+    println!(
+        "Executive report: {}{}",
+        mobilisation.executive.html.display(),
+        match (&mobilisation.executive.pdf, &mobilisation.executive.pdf_skipped) {
+            (Some(p), _) => format!(" and {}", p.display()),
+            (None, Some(why)) => format!(" (PDF skipped: {why})"),
+            _ => String::new(),
+        }
+    );
+    println!(
+        "DORA evidence pack: {} (manifest SHA-256 {})",
+        mobilisation.evidence_pack.display(),
+        mobilisation.evidence_manifest_sha256
+    );
     println!();
     println!(
         "Explore: ctem --workspace {} explain <exposure>   |   report exposures --tier P2   |   mobilise",
