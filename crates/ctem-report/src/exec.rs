@@ -95,7 +95,7 @@ fn pct(s: &Share) -> String {
 /// Horizontal bars: `(label, value)`.
 pub fn svg_hbars(items: &[(String, f64, &str)], width: u32, unit: &str) -> String {
     let row = 24u32;
-    let label_w = 230u32;
+    let label_w = 330u32;
     let h = row * items.len() as u32 + 6;
     let max = items.iter().map(|i| i.1).fold(0.0, f64::max).max(1.0);
     let mut s = format!(
@@ -112,7 +112,7 @@ pub fn svg_hbars(items: &[(String, f64, &str)], width: u32, unit: &str) -> Strin
              <text x=\"{vx:.1}\" y=\"{ty}\" font-size=\"11\" fill=\"#1d2433\">{val}{unit}</text>",
             lx = label_w - 8,
             ty = y + 13,
-            l = esc(&truncate(label, 38)),
+            l = esc(&truncate(label, 52)),
             bx = label_w,
             vx = f64::from(label_w) + w + 5.0,
             val = fmt_num(*v),
@@ -459,7 +459,11 @@ pub fn render_exec_html(d: &ExecData) -> String {
 
     // Ageing.
     h.push_str("<section><h2>Ageing beyond SLA</h2><p class=\"lead\">Active exposures past their due date, by tier and by how long. Escalation follows the levels in ctem.toml.</p>");
-    h.push_str(&svg_ageing(k));
+    if k.overdue.is_empty() {
+        h.push_str("<p><b>No active exposure is beyond its SLA.</b></p>");
+    } else {
+        h.push_str(&svg_ageing(k));
+    }
     h.push_str("</section>");
 
     // Per service.
