@@ -39,8 +39,12 @@ impl Framework {
 
     pub fn title(self) -> &'static str {
         match self {
-            Framework::Nis2 => "NIS2 — Directive (EU) 2022/2555 and Implementing Regulation (EU) 2024/2690",
-            Framework::Dora => "DORA — Regulation (EU) 2022/2554 and Delegated Regulation (EU) 2024/1774 (RTS-RMF)",
+            Framework::Nis2 => {
+                "NIS2 — Directive (EU) 2022/2555 and Implementing Regulation (EU) 2024/2690"
+            }
+            Framework::Dora => {
+                "DORA — Regulation (EU) 2022/2554 and Delegated Regulation (EU) 2024/1774 (RTS-RMF)"
+            }
             Framework::Ens => "ENS — Esquema Nacional de Seguridad, Real Decreto 311/2022",
             Framework::Iso27001 => "ISO/IEC 27001:2022",
         }
@@ -89,7 +93,12 @@ const ARTEFACTS: &[Artefact] = &[
         what: "Every exposure with its tier, the policy rule that set it, and each factor (CISA KEV, FIRST EPSS, CVSS, reachability, compensating controls, validation) with its source and date.",
         clauses: [
             &["Art 21(2)(e)", "Art 21(3)", "CIR 6.10", "CIR 2.1.2(e)"],
-            &["Art 8(2)", "Art 9(4)(f)", "Art 13(1)", "RTS-RMF Art 10(2)(a),(b),(f),(h)"],
+            &[
+                "Art 8(2)",
+                "Art 9(4)(f)",
+                "Art 13(1)",
+                "RTS-RMF Art 10(2)(a),(b),(f),(h)",
+            ],
             &["op.exp.3", "op.exp.4", "op.mon.3.r2", "Art 10", "Art 21.2"],
             &["A.5.7", "A.8.8", "6.1.2"],
         ],
@@ -100,7 +109,13 @@ const ARTEFACTS: &[Artefact] = &[
         what: "Red-team, breach-and-attack-simulation, probe and analyst results: which exposures were proven exploitable, refuted, or blocked by a control, by whom and when.",
         clauses: [
             &["Art 21(2)(f)", "CIR 6.5.2", "CIR 7"],
-            &["Art 24(5)-(6)", "Art 25(1)", "Art 26(6)", "RTS-RMF Art 10(2)(g)", "RTS-RMF Art 16(3)"],
+            &[
+                "Art 24(5)-(6)",
+                "Art 25(1)",
+                "Art 26(6)",
+                "RTS-RMF Art 10(2)(g)",
+                "RTS-RMF Art 16(3)",
+            ],
             &["op.mon.3.r6", "mp.s.2", "mp.sw.2", "op.exp.4.r1"],
             &["A.8.8", "A.8.29", "9.1"],
         ],
@@ -111,7 +126,13 @@ const ARTEFACTS: &[Artefact] = &[
         what: "Remediation actions with owner, due date, days overdue and escalation level; their tickets; and every closed exposure with the rescan that verified it and whether it met its SLA.",
         clauses: [
             &["Art 21(4)", "CIR 6.4", "CIR 6.6.1(a)", "CIR 6.10.2(c)"],
-            &["Art 9(4)(e)-(f)", "Art 24(5)", "RTS-RMF Art 10(2)(g)", "RTS-RMF Art 10(4)(b),(d)", "RTS-RMF Art 17"],
+            &[
+                "Art 9(4)(e)-(f)",
+                "Art 24(5)",
+                "RTS-RMF Art 10(2)(g)",
+                "RTS-RMF Art 10(4)(b),(d)",
+                "RTS-RMF Art 17",
+            ],
             &["op.exp.3", "op.exp.4.2", "op.exp.5"],
             &["A.8.8", "A.8.32", "10.2"],
         ],
@@ -121,7 +142,13 @@ const ARTEFACTS: &[Artefact] = &[
         title: "Risk acceptances",
         what: "Every decision to live with an exposure: approver, justification, compensating control, expiry, and whether it is in force, expired (exposure reopened) or revoked.",
         clauses: [
-            &["CIR 2.1.2(j)", "CIR 2.3.3", "CIR 6.6.1(d)", "CIR 6.6.2", "CIR 6.10.3"],
+            &[
+                "CIR 2.1.2(j)",
+                "CIR 2.3.3",
+                "CIR 6.6.1(d)",
+                "CIR 6.6.2",
+                "CIR 6.10.3",
+            ],
             &["Art 6(8)(b)", "RTS-RMF Art 3(d)"],
             &["op.pl.1.r2", "op.exp.5.4", "Art 28.3"],
             &["6.1.3(e)-(f)", "8.3"],
@@ -133,7 +160,12 @@ const ARTEFACTS: &[Artefact] = &[
         what: "Time to detect, detection to validation, validation to remediation by tier, P1 exposures validated within SLA, validation effectiveness, exposures beyond SLA and crown-jewel exposures, now and at the end of the last four quarters.",
         clauses: [
             &["Art 20(1)", "Art 21(2)(f)", "CIR 2.2", "CIR 7.2"],
-            &["Art 6(8)(c)", "Art 13(4)-(5)", "RTS-RMF Art 2(2)(c)", "RTS-RMF Art 27"],
+            &[
+                "Art 6(8)(c)",
+                "Art 13(4)-(5)",
+                "RTS-RMF Art 2(2)(c)",
+                "RTS-RMF Art 27",
+            ],
             &["op.mon.2", "Art 10.3", "Art 32"],
             &["9.1", "9.3", "A.5.36"],
         ],
@@ -167,7 +199,17 @@ fn opt_date(t: Option<i64>) -> String {
 /// The scope register as CSV.
 pub fn scope_csv(scope: &Scope) -> Result<Vec<u8>> {
     csv_of(
-        &["service", "name", "owner", "owner_email", "criticality", "crown_jewel", "regulated_data", "sla_bound", "reporting_obligations"],
+        &[
+            "service",
+            "name",
+            "owner",
+            "owner_email",
+            "criticality",
+            "crown_jewel",
+            "regulated_data",
+            "sla_bound",
+            "reporting_obligations",
+        ],
         scope
             .services
             .iter()
@@ -206,7 +248,18 @@ pub fn assets_csv(store: &Store, scope: &Scope) -> Result<Vec<u8>> {
             ]
         })
         .collect();
-    csv_of(&["asset", "kind", "name", "identifiers", "service", "first_seen", "last_seen"], rows)
+    csv_of(
+        &[
+            "asset",
+            "kind",
+            "name",
+            "identifiers",
+            "service",
+            "first_seen",
+            "last_seen",
+        ],
+        rows,
+    )
 }
 
 /// The exposure register (every exposure, with its current decision and
@@ -252,9 +305,12 @@ pub fn exposures_csv(store: &Store) -> Result<Vec<u8>> {
                 f("epss"),
                 f("cvss"),
                 f("reachable"),
-                d.map(|d| d.validation.as_str().to_string()).unwrap_or_default(),
+                d.map(|d| d.validation.as_str().to_string())
+                    .unwrap_or_default(),
                 d.and_then(|d| d.owner.clone()).unwrap_or_default(),
-                d.and_then(|d| d.sla_days).map(|n| n.to_string()).unwrap_or_default(),
+                d.and_then(|d| d.sla_days)
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
                 opt_date(d.and_then(|d| d.due)),
                 d.map(|d| d.policy_version.clone()).unwrap_or_default(),
                 d.map(|d| {
@@ -273,9 +329,29 @@ pub fn exposures_csv(store: &Store) -> Result<Vec<u8>> {
         .collect();
     csv_of(
         &[
-            "exposure", "asset", "weakness", "title", "severity", "status", "first_seen", "last_seen", "sources",
-            "service", "tier", "score", "policy_rule", "kev", "epss", "cvss", "reachable", "validation", "owner",
-            "sla_days", "due", "policy_version", "factors",
+            "exposure",
+            "asset",
+            "weakness",
+            "title",
+            "severity",
+            "status",
+            "first_seen",
+            "last_seen",
+            "sources",
+            "service",
+            "tier",
+            "score",
+            "policy_rule",
+            "kev",
+            "epss",
+            "cvss",
+            "reachable",
+            "validation",
+            "owner",
+            "sla_days",
+            "due",
+            "policy_version",
+            "factors",
         ],
         rows,
     )
@@ -299,7 +375,19 @@ pub fn validations_csv(store: &Store) -> Result<Vec<u8>> {
             ]
         })
         .collect();
-    csv_of(&["exposure", "outcome", "method", "tool", "control", "reason", "evidence", "validated_at"], rows)
+    csv_of(
+        &[
+            "exposure",
+            "outcome",
+            "method",
+            "tool",
+            "control",
+            "reason",
+            "evidence",
+            "validated_at",
+        ],
+        rows,
+    )
 }
 
 /// Remediation actions with SLA adherence and their tickets, as CSV.
@@ -319,7 +407,10 @@ pub fn actions_csv(store: &Store, scope: &Scope) -> Result<Vec<u8>> {
                 a.action.tier.as_str().into(),
                 a.action.owner.clone().unwrap_or_default(),
                 a.due_date.clone().unwrap_or_default(),
-                a.ageing.as_ref().map(|g| g.days_overdue.to_string()).unwrap_or_default(),
+                a.ageing
+                    .as_ref()
+                    .map(|g| g.days_overdue.to_string())
+                    .unwrap_or_default(),
                 a.ageing
                     .as_ref()
                     .and_then(|g| g.escalation.as_ref())
@@ -332,7 +423,18 @@ pub fn actions_csv(store: &Store, scope: &Scope) -> Result<Vec<u8>> {
         })
         .collect();
     csv_of(
-        &["action", "fix", "tier", "owner", "due", "days_overdue", "escalation", "exposures", "assets", "tickets"],
+        &[
+            "action",
+            "fix",
+            "tier",
+            "owner",
+            "due",
+            "days_overdue",
+            "escalation",
+            "exposures",
+            "assets",
+            "tickets",
+        ],
         rows,
     )
 }
@@ -364,7 +466,17 @@ pub fn closures_csv(store: &Store) -> Result<Vec<u8>> {
         })
         .collect();
     csv_of(
-        &["exposure", "asset", "weakness", "tier", "first_seen", "closed_at", "closure_verified_by", "due", "sla"],
+        &[
+            "exposure",
+            "asset",
+            "weakness",
+            "tier",
+            "first_seen",
+            "closed_at",
+            "closure_verified_by",
+            "due",
+            "sla",
+        ],
         rows,
     )
 }
@@ -389,7 +501,17 @@ pub fn tickets_csv(store: &Store) -> Result<Vec<u8>> {
         })
         .collect();
     csv_of(
-        &["action", "tracker", "key", "url", "status", "closed", "closed_by_ctem_after_rescan", "closed_in_tracker_on", "updated_at"],
+        &[
+            "action",
+            "tracker",
+            "key",
+            "url",
+            "status",
+            "closed",
+            "closed_by_ctem_after_rescan",
+            "closed_in_tracker_on",
+            "updated_at",
+        ],
         rows,
     )
 }
@@ -416,7 +538,20 @@ pub fn acceptances_csv(store: &Store) -> Result<Vec<u8>> {
         })
         .collect();
     csv_of(
-        &["id", "exposure", "asset", "weakness", "approver", "justification", "compensating_control", "granted_at", "expires", "state", "revoked_on", "revoke_reason"],
+        &[
+            "id",
+            "exposure",
+            "asset",
+            "weakness",
+            "approver",
+            "justification",
+            "compensating_control",
+            "granted_at",
+            "expires",
+            "state",
+            "revoked_on",
+            "revoke_reason",
+        ],
         rows,
     )
 }
@@ -444,23 +579,37 @@ pub fn kpis_csv(k: &mobilisation::KpiReport) -> Result<Vec<u8>> {
                 .map(|o| format!("{}={}", o.tier, o.total))
                 .collect::<Vec<_>>()
                 .join("; "),
-            k.crown_jewel_by_quarter.last().map(|q| q.1.to_string()).unwrap_or_default(),
+            k.crown_jewel_by_quarter
+                .last()
+                .map(|q| q.1.to_string())
+                .unwrap_or_default(),
         ]
     };
     let mut rows: Vec<Vec<String>> = k.trend.iter().map(|(q, x)| row(q, x)).collect();
     rows.extend(k.services.iter().map(|s| row("now", s)));
     csv_of(
         &[
-            "period", "scope", "exposures_prioritised", "time_to_detect_median_days", "detection_to_validation_median_days",
-            "validation_to_remediation_median_days_by_tier", "p1_validated_within_sla_percent", "validation_effectiveness_percent",
-            "beyond_sla", "beyond_sla_by_tier", "crown_jewel_active",
+            "period",
+            "scope",
+            "exposures_prioritised",
+            "time_to_detect_median_days",
+            "detection_to_validation_median_days",
+            "validation_to_remediation_median_days_by_tier",
+            "p1_validated_within_sla_percent",
+            "validation_effectiveness_percent",
+            "beyond_sla",
+            "beyond_sla_by_tier",
+            "crown_jewel_active",
         ],
         rows,
     )
 }
 
 fn sha256_hex(b: &[u8]) -> String {
-    Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
 }
 
 /// What a pack holds.
@@ -477,7 +626,12 @@ pub struct PackSummary {
 }
 
 /// Builds the evidence pack for `framework` and writes it to `out` (a zip).
-pub fn write_pack(store: &Store, scope: &Scope, framework: Framework, out: &Path) -> Result<PackSummary> {
+pub fn write_pack(
+    store: &Store,
+    scope: &Scope,
+    framework: Framework,
+    out: &Path,
+) -> Result<PackSummary> {
     let now = ctem_model::now();
     let k = mobilisation::kpis(store, scope)?;
     let verification = store.verify_audit()?;
@@ -488,15 +642,43 @@ pub fn write_pack(store: &Store, scope: &Scope, framework: Framework, out: &Path
     }
     let mut files: Vec<(String, &'static str, Vec<u8>)> = vec![
         ("01-scope-register.csv".into(), "scope", scope_csv(scope)?),
-        ("02-asset-inventory.csv".into(), "assets", assets_csv(store, scope)?),
-        ("03-exposure-register.csv".into(), "exposures", exposures_csv(store)?),
-        ("04-validation-records.csv".into(), "validation", validations_csv(store)?),
-        ("05-remediation-actions.csv".into(), "remediation", actions_csv(store, scope)?),
-        ("05-remediation-closures.csv".into(), "remediation", closures_csv(store)?),
+        (
+            "02-asset-inventory.csv".into(),
+            "assets",
+            assets_csv(store, scope)?,
+        ),
+        (
+            "03-exposure-register.csv".into(),
+            "exposures",
+            exposures_csv(store)?,
+        ),
+        (
+            "04-validation-records.csv".into(),
+            "validation",
+            validations_csv(store)?,
+        ),
+        (
+            "05-remediation-actions.csv".into(),
+            "remediation",
+            actions_csv(store, scope)?,
+        ),
+        (
+            "05-remediation-closures.csv".into(),
+            "remediation",
+            closures_csv(store)?,
+        ),
         ("05-tickets.csv".into(), "remediation", tickets_csv(store)?),
-        ("06-risk-acceptances.csv".into(), "acceptances", acceptances_csv(store)?),
+        (
+            "06-risk-acceptances.csv".into(),
+            "acceptances",
+            acceptances_csv(store)?,
+        ),
         ("07-kpi-trend.csv".into(), "kpi", kpis_csv(&k)?),
-        ("07-kpi.json".into(), "kpi", serde_json::to_vec_pretty(&k).map_err(Error::failure)?),
+        (
+            "07-kpi.json".into(),
+            "kpi",
+            serde_json::to_vec_pretty(&k).map_err(Error::failure)?,
+        ),
         ("08-audit-log.jsonl".into(), "audit", audit),
         (
             "08-audit-verification.json".into(),
@@ -513,13 +695,25 @@ pub fn write_pack(store: &Store, scope: &Scope, framework: Framework, out: &Path
     let fi = framework.idx();
     let mut map_rows = Vec::new();
     for a in ARTEFACTS {
-        let names: Vec<&str> = files.iter().filter(|f| f.1 == a.key).map(|f| f.0.as_str()).collect();
+        let names: Vec<&str> = files
+            .iter()
+            .filter(|f| f.1 == a.key)
+            .map(|f| f.0.as_str())
+            .collect();
         for c in a.clauses[fi] {
             map_rows.push(vec![c.to_string(), a.title.to_string(), names.join("; ")]);
         }
     }
-    files.push(("clause-map.csv".into(), "index", csv_of(&["clause", "artefact", "files"], map_rows)?));
-    files.push(("index.html".into(), "index", index_html(scope, framework, &files, now, &verification).into_bytes()));
+    files.push((
+        "clause-map.csv".into(),
+        "index",
+        csv_of(&["clause", "artefact", "files"], map_rows)?,
+    ));
+    files.push((
+        "index.html".into(),
+        "index",
+        index_html(scope, framework, &files, now, &verification).into_bytes(),
+    ));
     let mut manifest = String::new();
     for (name, _, bytes) in &files {
         manifest.push_str(&format!("{}  {name}\n", sha256_hex(bytes)));
@@ -534,7 +728,8 @@ pub fn write_pack(store: &Store, scope: &Scope, framework: Framework, out: &Path
         let opts = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated);
         for (name, _, bytes) in &files {
-            z.start_file(name.as_str(), opts).map_err(std::io::Error::other)?;
+            z.start_file(name.as_str(), opts)
+                .map_err(std::io::Error::other)?;
             z.write_all(bytes)?;
         }
         z.finish().map_err(std::io::Error::other)?.sync_all()?;
@@ -612,7 +807,8 @@ fn index_html(
 /// Checks a pack against its manifest: every listed file present with its
 /// hash, and no file unlisted. Returns the problems (none: intact).
 pub fn verify_pack(path: &Path) -> Result<Vec<String>> {
-    let f = std::fs::File::open(path).map_err(|e| Error::invalid(format!("{}: {e}", path.display())))?;
+    let f = std::fs::File::open(path)
+        .map_err(|e| Error::invalid(format!("{}: {e}", path.display())))?;
     let mut z = zip::ZipArchive::new(f)
         .map_err(|e| Error::invalid(format!("{}: not a readable zip file: {e}", path.display())))?;
     let mut contents = std::collections::BTreeMap::new();
@@ -634,15 +830,18 @@ pub fn verify_pack(path: &Path) -> Result<Vec<String>> {
     let mut listed = std::collections::BTreeSet::new();
     for (n, line) in manifest.lines().enumerate() {
         let Some((hash, name)) = line.split_once("  ") else {
-            problems.push(format!("MANIFEST.sha256 line {}: not `<sha256>  <file>`", n + 1));
+            problems.push(format!(
+                "MANIFEST.sha256 line {}: not `<sha256>  <file>`",
+                n + 1
+            ));
             continue;
         };
         listed.insert(name.to_string());
         match contents.get(name) {
             None => problems.push(format!("{name} is listed in the manifest but missing")),
-            Some(b) if sha256_hex(b) != hash => {
-                problems.push(format!("{name} was modified: its SHA-256 does not match the manifest"))
-            }
+            Some(b) if sha256_hex(b) != hash => problems.push(format!(
+                "{name} was modified: its SHA-256 does not match the manifest"
+            )),
             Some(_) => {}
         }
     }

@@ -9,10 +9,10 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
-mod phases;
-pub mod mobilisation;
 pub mod evidence;
 pub mod exec_report;
+pub mod mobilisation;
+mod phases;
 pub mod workspace;
 
 pub use error::{Error, ErrorKind, Result};

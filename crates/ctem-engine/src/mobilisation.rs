@@ -57,7 +57,9 @@ pub fn accept(store: &mut Store, req: &AcceptRequest, actor: &str) -> Result<(i6
         )));
     }
     if req.approver.trim().is_empty() {
-        return Err(Error::invalid("--approver must name the person who accepts the risk"));
+        return Err(Error::invalid(
+            "--approver must name the person who accepts the risk",
+        ));
     }
     if req.justification.trim().len() < 10 {
         return Err(Error::invalid(
@@ -241,24 +243,39 @@ pub fn ticket_spec(a: &ActionView, scope: &Scope) -> TicketSpec {
     let _ = writeln!(b, "Fix: {}", a.action.title);
     let _ = writeln!(b, "Tier: {}", a.action.tier);
     if let Some(s) = &a.service {
-        let name = scope.service(s).map(|x| x.service.name.clone()).unwrap_or_else(|| s.clone());
+        let name = scope
+            .service(s)
+            .map(|x| x.service.name.clone())
+            .unwrap_or_else(|| s.clone());
         let _ = writeln!(b, "Service: {name}");
     }
-    let _ = writeln!(b, "Owner: {}", a.action.owner.as_deref().unwrap_or("unassigned"));
+    let _ = writeln!(
+        b,
+        "Owner: {}",
+        a.action.owner.as_deref().unwrap_or("unassigned")
+    );
     if let Some(d) = &a.due_date {
         let _ = writeln!(b, "Due: {d} (from the SLA of the most urgent exposure)");
     }
     let _ = writeln!(b);
     let _ = writeln!(b, "Exposures ({n}):");
     for (id, asset, weakness, validation, path) in a.details.iter().take(50) {
-        let _ = write!(b, "- {weakness} on {asset} [{}] validation: {validation}", &id[..12.min(id.len())]);
+        let _ = write!(
+            b,
+            "- {weakness} on {asset} [{}] validation: {validation}",
+            &id[..12.min(id.len())]
+        );
         if let Some(p) = path {
             let _ = write!(b, "; reachable: {p}");
         }
         let _ = writeln!(b);
     }
     if a.details.len() > 50 {
-        let _ = writeln!(b, "- … and {} more (ctem mobilise --output json)", a.details.len() - 50);
+        let _ = writeln!(
+            b,
+            "- … and {} more (ctem mobilise --output json)",
+            a.details.len() - 50
+        );
     }
     let _ = writeln!(b);
     let _ = writeln!(
@@ -363,7 +380,8 @@ pub fn sync_tickets(
             reopened: 0,
             error: Some(error),
         };
-        let creds = match Credentials::resolve(cfg, &|k| std::env::var(k).ok(), Some(secrets_file)) {
+        let creds = match Credentials::resolve(cfg, &|k| std::env::var(k).ok(), Some(secrets_file))
+        {
             Ok(c) => c,
             Err(e) => {
                 out.push(empty(e.to_string()));
@@ -379,7 +397,11 @@ pub fn sync_tickets(
         };
         let min = cfg.min_tier();
         let desired: Vec<TicketSpec> = specs.iter().filter(|s| s.tier <= min).cloned().collect();
-        let known: Vec<Known> = store.tickets(Some(&cfg.name))?.into_iter().map(known_of).collect();
+        let known: Vec<Known> = store
+            .tickets(Some(&cfg.name))?
+            .into_iter()
+            .map(known_of)
+            .collect();
         let now = ctem_model::now();
         let report = {
             let mut save = |k: &Known| -> std::result::Result<(), String> {
@@ -390,7 +412,9 @@ pub fn sync_tickets(
                 } else {
                     "open"
                 };
-                store.save_ticket(&row_of(k), op, actor).map_err(|e| e.to_string())
+                store
+                    .save_ticket(&row_of(k), op, actor)
+                    .map_err(|e| e.to_string())
             };
             ctem_ticket::sync(tracker.as_ref(), &desired, &known, now, &mut save)
                 .map_err(Error::failure)?
@@ -410,7 +434,10 @@ pub fn sync_tickets(
                     fix_pending += store.set_exposure_status(
                         &exposures_of(&item.action_id),
                         ExposureStatus::FixPending,
-                        &format!("{} ticket {key} closed: fix claimed, awaiting a rescan", cfg.name),
+                        &format!(
+                            "{} ticket {key} closed: fix claimed, awaiting a rescan",
+                            cfg.name
+                        ),
                         now,
                         actor,
                     )?;
@@ -454,7 +481,10 @@ pub fn lives(store: &Store, scope: &Scope) -> Result<Vec<Life>> {
                 .map(|s| (s.service.id.clone(), s.service.crown_jewel));
             Life {
                 emerged: h.kev_date_added.map(|k| k.max(h.asset_first_seen)),
-                service: h.service_id.clone().or_else(|| svc.as_ref().map(|s| s.0.clone())),
+                service: h
+                    .service_id
+                    .clone()
+                    .or_else(|| svc.as_ref().map(|s| s.0.clone())),
                 crown_jewel: svc.is_some_and(|s| s.1),
                 first_seen: h.first_seen,
                 tiers: h.tiers,

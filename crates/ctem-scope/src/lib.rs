@@ -11,9 +11,9 @@
 
 #![forbid(unsafe_code)]
 
+mod escalation;
 pub mod predicate;
 pub mod selector;
-mod escalation;
 pub use escalation::Escalation;
 
 use ctem_model::{AssetIdentity, Owner, Service, Tier};

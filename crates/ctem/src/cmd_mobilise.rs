@@ -165,13 +165,23 @@ pub fn mobilise(ctx: &Ctx, owner: Option<&str>) -> Result<()> {
         })
         .collect();
     if ctx.output == Output::Json {
-        return print_json(&serde_json::json!({"validated": final_list, "actions": actions, "due_date_changes": changes}));
+        return print_json(
+            &serde_json::json!({"validated": final_list, "actions": actions, "due_date_changes": changes}),
+        );
     }
     println!("Validated exposures — each with an owner and a due date:");
     crate::commands::print_rows(&final_list);
     println!();
     println!("Remediation actions (grouped by fix), most urgent first:");
-    let mut t = Table::new(&["tier", "action", "exposures", "owner", "due", "overdue", "escalated to"]);
+    let mut t = Table::new(&[
+        "tier",
+        "action",
+        "exposures",
+        "owner",
+        "due",
+        "overdue",
+        "escalated to",
+    ]);
     for a in actions.iter().take(40) {
         let g = a.ageing.as_ref();
         t.row(vec![
@@ -205,12 +215,16 @@ pub fn mobilise(ctx: &Ctx, owner: Option<&str>) -> Result<()> {
             println!(
                 "  {} {}: {} → {}, due {} → {}{}",
                 c["at"].as_str().unwrap_or(""),
-                &c["exposure"].as_str().unwrap_or("")[..12.min(c["exposure"].as_str().unwrap_or("").len())],
+                &c["exposure"].as_str().unwrap_or("")
+                    [..12.min(c["exposure"].as_str().unwrap_or("").len())],
                 c["old_tier"].as_str().unwrap_or("-"),
                 c["tier"].as_str().unwrap_or("-"),
                 c["old_due"].as_str().unwrap_or("-"),
                 c["due"].as_str().unwrap_or("-"),
-                c["reason"].as_str().map(|r| format!(" — {r}")).unwrap_or_default()
+                c["reason"]
+                    .as_str()
+                    .map(|r| format!(" — {r}"))
+                    .unwrap_or_default()
             );
         }
     }
@@ -231,7 +245,9 @@ pub fn accept(ctx: &Ctx, a: AcceptArgs) -> Result<()> {
         &ctx.actor,
     )?;
     if ctx.output == Output::Json {
-        return print_json(&serde_json::json!({"acceptance": id, "exposure": exposure, "expires": a.expires}));
+        return print_json(
+            &serde_json::json!({"acceptance": id, "exposure": exposure, "expires": a.expires}),
+        );
     }
     println!(
         "acceptance {id}: exposure {exposure} is accepted until {}; it has left the queue and reopens with a new SLA when the acceptance expires",
@@ -248,12 +264,15 @@ pub fn acceptances(ctx: &Ctx, cmd: AcceptancesCmd) -> Result<()> {
             if ctx.output == Output::Json {
                 return print_json(&list);
             }
-            let mut t = Table::new(&["#", "state", "exposure", "weakness", "asset", "approver", "expires", "control"]);
+            let mut t = Table::new(&[
+                "#", "state", "exposure", "weakness", "asset", "approver", "expires", "control",
+            ]);
             for a in &list {
                 t.row(vec![
                     a.row.id.to_string(),
                     a.state.into(),
-                    a.row.acceptance.exposure_id[..12.min(a.row.acceptance.exposure_id.len())].to_string(),
+                    a.row.acceptance.exposure_id[..12.min(a.row.acceptance.exposure_id.len())]
+                        .to_string(),
                     a.weakness.clone().unwrap_or_default(),
                     a.asset.clone().unwrap_or_default(),
                     a.row.acceptance.approver.clone(),
@@ -319,7 +338,9 @@ pub fn tickets(ctx: &Ctx, cmd: TicketsCmd) -> Result<()> {
                 ctem_ticket::Http::default(),
                 &ctx.actor,
             )?;
-            let failed = out.iter().any(|s| s.error.is_some() || s.report.failed() > 0);
+            let failed = out
+                .iter()
+                .any(|s| s.error.is_some() || s.report.failed() > 0);
             if ctx.output == Output::Json {
                 print_json(&out)?;
             } else {
@@ -349,7 +370,9 @@ pub fn tickets(ctx: &Ctx, cmd: TicketsCmd) -> Result<()> {
                 }
             }
             if failed {
-                Err(CliError::failure("some tickets were not synced; rerun `ctem tickets sync` — it is safe to repeat"))
+                Err(CliError::failure(
+                    "some tickets were not synced; rerun `ctem tickets sync` — it is safe to repeat",
+                ))
             } else {
                 Ok(())
             }
@@ -372,7 +395,15 @@ pub fn kpi(ctx: &Ctx) -> Result<()> {
         Some(p) => format!("{p}% ({}/{})", s.numerator, s.denominator),
         None => "no data".into(),
     };
-    let mut t = Table::new(&["scope", "prioritised", "time to detect", "detection → validation", "P1 validated in SLA", "validation effectiveness", "beyond SLA"]);
+    let mut t = Table::new(&[
+        "scope",
+        "prioritised",
+        "time to detect",
+        "detection → validation",
+        "P1 validated in SLA",
+        "validation effectiveness",
+        "beyond SLA",
+    ]);
     for x in std::iter::once(&k.overall).chain(k.services.iter()) {
         t.row(vec![
             x.scope.clone(),
@@ -381,7 +412,11 @@ pub fn kpi(ctx: &Ctx) -> Result<()> {
             days(&x.detection_to_validation),
             share(&x.critical_validated_within_sla),
             share(&x.validation_effectiveness),
-            x.overdue.iter().map(|o| format!("{} {}", o.tier, o.total)).collect::<Vec<_>>().join(", "),
+            x.overdue
+                .iter()
+                .map(|o| format!("{} {}", o.tier, o.total))
+                .collect::<Vec<_>>()
+                .join(", "),
         ]);
     }
     t.print();
@@ -432,7 +467,9 @@ pub fn write_executive(ctx: &Ctx, html: &Path, pdf: Option<&Path>) -> Result<Exe
 }
 
 pub fn executive(ctx: &Ctx, a: ExecutiveArgs) -> Result<()> {
-    let html = a.out.unwrap_or_else(|| ctx.ws.dir.join("executive-report.html"));
+    let html = a
+        .out
+        .unwrap_or_else(|| ctx.ws.dir.join("executive-report.html"));
     let pdf = (!a.no_pdf).then(|| a.pdf.clone().unwrap_or_else(|| html.with_extension("pdf")));
     let o = write_executive(ctx, &html, pdf.as_deref())?;
     if ctx.output == Output::Json {
@@ -459,17 +496,29 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
         (ExportWhat::Closures, ExportFormat::Csv) => evidence::closures_csv(&store)?,
         (ExportWhat::Tickets, ExportFormat::Csv) => evidence::tickets_csv(&store)?,
         (ExportWhat::Acceptances, ExportFormat::Csv) => evidence::acceptances_csv(&store)?,
-        (ExportWhat::Kpis, ExportFormat::Csv) => evidence::kpis_csv(&mobilisation::kpis(&store, &scope)?)?,
+        (ExportWhat::Kpis, ExportFormat::Csv) => {
+            evidence::kpis_csv(&mobilisation::kpis(&store, &scope)?)?
+        }
         (w, ExportFormat::Json) => {
             let v = match w {
-                ExportWhat::Scope => serde_json::to_value(&scope.services.iter().map(|s| &s.service).collect::<Vec<_>>()),
+                ExportWhat::Scope => serde_json::to_value(
+                    scope
+                        .services
+                        .iter()
+                        .map(|s| &s.service)
+                        .collect::<Vec<_>>(),
+                ),
                 ExportWhat::Assets => serde_json::to_value(store.assets()?),
                 ExportWhat::Exposures => serde_json::to_value(serde_json::json!({
                     "exposures": store.exposures(false)?, "decisions": store.decisions()?})),
                 ExportWhat::Validations => serde_json::to_value(store.validations()?),
                 ExportWhat::Actions => serde_json::to_value(mobilisation::actions(&store, &scope)?),
                 ExportWhat::Closures => serde_json::to_value(
-                    store.exposure_history()?.into_iter().filter(|h| h.resolved_at.is_some()).collect::<Vec<_>>(),
+                    store
+                        .exposure_history()?
+                        .into_iter()
+                        .filter(|h| h.resolved_at.is_some())
+                        .collect::<Vec<_>>(),
                 ),
                 ExportWhat::Tickets => serde_json::to_value(store.tickets(None)?),
                 ExportWhat::Acceptances => serde_json::to_value(mobilisation::acceptances(&store)?),
@@ -483,7 +532,8 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
     };
     match a.out {
         Some(p) => {
-            std::fs::write(&p, &bytes).map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?;
+            std::fs::write(&p, &bytes)
+                .map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?;
             if ctx.output == Output::Json {
                 print_json(&serde_json::json!({"written": p, "bytes": bytes.len()}))
             } else {
@@ -505,9 +555,14 @@ pub fn evidence_cmd(ctx: &Ctx, a: EvidenceArgs) -> Result<()> {
     if let Some(p) = a.verify {
         let problems = evidence::verify_pack(&p)?;
         if ctx.output == Output::Json {
-            print_json(&serde_json::json!({"pack": p, "intact": problems.is_empty(), "problems": problems}))?;
+            print_json(
+                &serde_json::json!({"pack": p, "intact": problems.is_empty(), "problems": problems}),
+            )?;
         } else if problems.is_empty() {
-            println!("{}: intact — every file matches MANIFEST.sha256", p.display());
+            println!(
+                "{}: intact — every file matches MANIFEST.sha256",
+                p.display()
+            );
         } else {
             for x in &problems {
                 println!("{}: {x}", p.display());
@@ -516,7 +571,10 @@ pub fn evidence_cmd(ctx: &Ctx, a: EvidenceArgs) -> Result<()> {
         return if problems.is_empty() {
             Ok(())
         } else {
-            Err(CliError::invalid(format!("{}: the pack does not match its manifest", p.display())))
+            Err(CliError::invalid(format!(
+                "{}: the pack does not match its manifest",
+                p.display()
+            )))
         };
     }
     let fw_text = a.framework.unwrap_or_default();
@@ -533,12 +591,24 @@ pub fn evidence_cmd(ctx: &Ctx, a: EvidenceArgs) -> Result<()> {
     if ctx.output == Output::Json {
         return print_json(&s);
     }
-    println!("wrote {} ({:?}, {} files)", s.path, s.framework, s.files.len());
-    println!("manifest SHA-256: {} (record it to prove the pack unchanged)", s.manifest_sha256);
+    println!(
+        "wrote {} ({:?}, {} files)",
+        s.path,
+        s.framework,
+        s.files.len()
+    );
+    println!(
+        "manifest SHA-256: {} (record it to prove the pack unchanged)",
+        s.manifest_sha256
+    );
     println!(
         "audit log: {} entries, {}",
         s.audit_entries,
-        if s.audit_intact { "chain intact" } else { "CHAIN BROKEN — see 08-audit-verification.json" }
+        if s.audit_intact {
+            "chain intact"
+        } else {
+            "CHAIN BROKEN — see 08-audit-verification.json"
+        }
     );
     Ok(())
 }
@@ -563,8 +633,7 @@ pub fn demo_outputs(ctx: &Ctx) -> Result<DemoMobilisation> {
         let pick = store
             .decisions()?
             .into_iter()
-            .filter(|d| d.in_scope)
-            .last()
+            .rfind(|d| d.in_scope)
             .map(|d| d.exposure_id);
         match pick {
             Some(id) => Some(

@@ -922,7 +922,10 @@ fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
     println!(
         "Executive report: {}{}",
         mobilisation.executive.html.display(),
-        match (&mobilisation.executive.pdf, &mobilisation.executive.pdf_skipped) {
+        match (
+            &mobilisation.executive.pdf,
+            &mobilisation.executive.pdf_skipped
+        ) {
             (Some(p), _) => format!(" and {}", p.display()),
             (None, Some(why)) => format!(" (PDF skipped: {why})"),
             _ => String::new(),
