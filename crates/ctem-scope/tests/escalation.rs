@@ -21,7 +21,12 @@ fn levels_are_read_in_order() {
     assert_eq!(s.escalation.len(), 2);
     assert_eq!((s.escalation[1].level, s.escalation[1].after_days), (2, 30));
     assert_eq!(s.escalation[1].notify, vec!["ciso@atlantica.example"]);
-    assert!(Scope::parse(&doc_example(), "ctem.toml").expect("valid").escalation.is_empty());
+    assert!(
+        Scope::parse(&doc_example(), "ctem.toml")
+            .expect("valid")
+            .escalation
+            .is_empty()
+    );
 }
 
 #[test]
@@ -31,8 +36,13 @@ fn mistakes_name_their_line() {
     let text = format!(
         "{base}\n[[escalation]]\nname = \"owner\"\nafter_days = 10\n\n[[escalation]]\nname = \"ciso\"\nafter_days = 5\nnotify = [\"nobody\"]\n"
     );
-    let e = Scope::parse(&text, "ctem.toml").expect_err("rejected").to_string();
+    let e = Scope::parse(&text, "ctem.toml")
+        .expect_err("rejected")
+        .to_string();
     assert!(e.contains("increasing after_days order"), "{e}");
     assert!(e.contains("`nobody`"), "{e}");
-    assert!(e.contains(&format!("ctem.toml:{}", first + 6)), "line of the second after_days: {e}");
+    assert!(
+        e.contains(&format!("ctem.toml:{}", first + 6)),
+        "line of the second after_days: {e}"
+    );
 }
