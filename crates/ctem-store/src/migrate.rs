@@ -46,8 +46,22 @@ pub(crate) fn migrate(store: &mut Store) -> Result<()> {
             known: SCHEMA_VERSION,
         });
     }
+    // Apply every known migration not yet recorded, in order, rather than
+    // only those above the highest recorded: migrations developed on
+    // parallel branches land with interleaved numbers.
+    let applied: std::collections::HashSet<i64> = {
+        let mut stmt = store
+            .conn
+            .prepare("SELECT version FROM schema_migrations")
+            .map_err(|e| store.err(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, i64>(0))
+            .map_err(|e| store.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| store.err(e))?
+    };
     for (version, name, sql) in MIGRATIONS {
-        if *version <= current {
+        if applied.contains(version) {
             continue;
         }
         let path = store.path.clone();
