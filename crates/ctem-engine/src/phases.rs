@@ -283,6 +283,22 @@ fn vector_of(av: ctem_intel::AttackVector) -> Vector {
     }
 }
 
+/// What SSVC needs from a scored vector.
+fn vector_traits(s: &ctem_intel::CvssScore) -> ctem_prioritise::ssvc::VectorTraits {
+    use ctem_intel::ExploitMaturity as M;
+    use ctem_prioritise::ssvc::Exploitation;
+    let t = ctem_intel::cvss_traits(s);
+    ctem_prioritise::ssvc::VectorTraits {
+        automatable: t.automatable,
+        total_impact: t.total_impact,
+        exploit: match t.exploit {
+            M::NotReported | M::Unproven => None,
+            M::ExploitCode => Some(Exploitation::PublicPoc),
+            M::Attacked => Some(Exploitation::Active),
+        },
+    }
+}
+
 /// Gathers the facts for every active exposure: scope, feeds, CVSS,
 /// validation, controls, and reachability from the attack graph.
 pub fn assess(store: &Store, scope: &Scope) -> Result<Assessment> {
@@ -389,6 +405,7 @@ pub fn assess(store: &Store, scope: &Scope) -> Result<Assessment> {
                         s.version.as_str(),
                         e.sources.join(", ")
                     ),
+                    traits: Some(vector_traits(s)),
                 }),
                 vector_of(s.attack_vector),
             ),
@@ -397,6 +414,7 @@ pub fn assess(store: &Store, scope: &Scope) -> Result<Assessment> {
                     base: n,
                     vector: None,
                     source: format!("score reported by {}", e.sources.join(", ")),
+                    traits: None,
                 }),
                 Vector::Unknown,
             ),
@@ -415,6 +433,7 @@ pub fn assess(store: &Store, scope: &Scope) -> Result<Assessment> {
                         e.severity,
                         e.sources.join(", ")
                     ),
+                    traits: None,
                 }),
                 Vector::Unknown,
             ),

@@ -17,6 +17,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod policy_digest;
+pub mod ssvc;
+
 use ctem_model::{Factor, Severity, Tier, ValidationState, WeaknessKind, fmt_date};
 use ctem_scope::predicate::{Condition, Predicate};
 use ctem_scope::{Policy, SlaRule, Thresholds};
@@ -59,6 +62,9 @@ pub struct CvssFact {
     pub vector: Option<String>,
     /// `vector`, `reported score` or `reported severity`.
     pub source: String,
+    /// What the vector says about automation, impact and exploit maturity
+    /// (for SSVC); `None` without a vector.
+    pub traits: Option<ssvc::VectorTraits>,
 }
 
 /// Validation outcome.
@@ -124,6 +130,14 @@ impl Facts {
             Predicate::CvssHigh => cvss >= th.cvss_high,
             Predicate::Secret => self.weakness_kind == WeaknessKind::ExposedSecret,
             Predicate::Misconfiguration => self.weakness_kind == WeaknessKind::Misconfiguration,
+            Predicate::SsvcAct => ssvc::derive(self, th).cisa == ssvc::CisaOutcome::Act,
+            Predicate::SsvcAttend => ssvc::derive(self, th).cisa >= ssvc::CisaOutcome::Attend,
+            Predicate::SsvcImmediate => {
+                ssvc::derive(self, th).deployer == ssvc::DeployerOutcome::Immediate
+            }
+            Predicate::SsvcOutOfCycle => {
+                ssvc::derive(self, th).deployer >= ssvc::DeployerOutcome::OutOfCycle
+            }
         }
     }
 
@@ -375,6 +389,17 @@ pub fn factors(f: &Facts, th: &Thresholds) -> Vec<Factor> {
         "ctem.toml controls",
         None,
     ));
+    let s = ssvc::derive(f, th);
+    v.push(factor(
+        "ssvc",
+        s.describe(),
+        &format!(
+            "SSVC {} / {}",
+            ssvc::CISA_TABLE,
+            ssvc::DEPLOYER_TABLE
+        ),
+        f.kev.as_ref().map(|k| k.catalog_date).or(f.epss.as_ref().map(|e| e.score_date)),
+    ));
     v
 }
 
@@ -396,11 +421,7 @@ mod tests {
     use ctem_scope::{default_policy, default_sla};
 
     fn th() -> Thresholds {
-        Thresholds {
-            epss: 0.5,
-            cvss_high: 7.0,
-            feed_max_age_days: 7,
-        }
+        Thresholds::default()
     }
 
     fn base() -> Facts {
@@ -423,6 +444,7 @@ mod tests {
                 base: 6.5,
                 vector: None,
                 source: "reported score".into(),
+                traits: None,
             }),
             reachable: None,
             internet_facing: true,
@@ -469,7 +491,8 @@ mod tests {
                 "reachable",
                 "internet_facing",
                 "validation",
-                "mitigated"
+                "mitigated",
+                "ssvc"
             ]
         );
         assert!(o.factors[1].value.starts_with("yes, added 2024-04-12"));
@@ -489,6 +512,7 @@ mod tests {
             base: 9.8,
             vector: None,
             source: "vector".into(),
+            traits: None,
         });
         let a = evaluate(&default_policy(), &th(), &crown);
         let b = evaluate(&default_policy(), &th(), &isolated);

@@ -135,6 +135,8 @@ struct RawThresholds {
     cvss_high: Spanned<f64>,
     #[serde(default = "default_feed_max_age")]
     feed_max_age_days: u32,
+    #[serde(default = "default_ssvc_poc_epss")]
+    ssvc_poc_epss: Spanned<f64>,
 }
 
 fn default_epss() -> Spanned<f64> {
@@ -146,6 +148,9 @@ fn default_cvss_high() -> Spanned<f64> {
 fn default_feed_max_age() -> u32 {
     7
 }
+fn default_ssvc_poc_epss() -> Spanned<f64> {
+    Spanned::new(0..0, 0.1)
+}
 
 impl Default for RawThresholds {
     fn default() -> Self {
@@ -153,6 +158,7 @@ impl Default for RawThresholds {
             epss: default_epss(),
             cvss_high: default_cvss_high(),
             feed_max_age_days: default_feed_max_age(),
+            ssvc_poc_epss: default_ssvc_poc_epss(),
         }
     }
 }
@@ -387,11 +393,25 @@ pub struct SlaRule {
 }
 
 /// Risk thresholds.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
     pub epss: f64,
     pub cvss_high: f64,
     pub feed_max_age_days: u32,
+    /// EPSS at or above which SSVC counts a public proof of concept.
+    pub ssvc_poc_epss: f64,
+}
+
+impl Default for Thresholds {
+    /// The documented defaults (`docs/scope.md`).
+    fn default() -> Self {
+        Thresholds {
+            epss: 0.5,
+            cvss_high: 7.0,
+            feed_max_age_days: 7,
+            ssvc_poc_epss: 0.1,
+        }
+    }
 }
 
 /// The allow-list for active probes.
@@ -655,10 +675,18 @@ impl Checker<'_> {
                 format!("thresholds.cvss_high is a CVSS score from 0 to 10, not {cvss_high}"),
             );
         }
+        let ssvc_poc_epss = *raw.thresholds.ssvc_poc_epss.get_ref();
+        if !(0.0..=1.0).contains(&ssvc_poc_epss) {
+            self.error(
+                raw.thresholds.ssvc_poc_epss.span(),
+                format!("thresholds.ssvc_poc_epss is a probability from 0 to 1, not {ssvc_poc_epss}"),
+            );
+        }
         let thresholds = Thresholds {
             epss,
             cvss_high,
             feed_max_age_days: raw.thresholds.feed_max_age_days,
+            ssvc_poc_epss,
         };
 
         let topology = match raw.topology {
