@@ -21,10 +21,12 @@
 mod audit;
 mod import;
 mod migrate;
+mod policy;
 mod queries;
 
 pub use audit::AuditVerification;
 pub use import::{ImportMeta, ImportSummary, ImportTx};
+pub use policy::{FeedCheck, PolicyRecord};
 pub use queries::{
     CycleRecord, DecisionChange, EpssRow, ExposureRow, FeedSnapshot, ImportRecord, KevRow,
     StateDigest,
