@@ -8,10 +8,14 @@
 
 #![forbid(unsafe_code)]
 
+pub mod changes;
+pub mod download;
 pub mod error;
 mod phases;
 pub mod workspace;
 
+pub use changes::{PolicyChange, change_reason};
+pub use download::{FeedDownload, download_feeds};
 pub use error::{Error, ErrorKind, Result};
 pub use phases::*;
 pub use workspace::{DB_FILE, SCOPE_FILE, STARTER_SCOPE, Workspace, load_scope_file};

@@ -13,6 +13,7 @@
 
 pub mod predicate;
 pub mod selector;
+pub mod feeds;
 
 use ctem_model::{AssetIdentity, Owner, Service, Tier};
 use predicate::{Condition, Predicate};
@@ -81,6 +82,8 @@ struct RawScope {
     sla: Vec<Spanned<RawSla>>,
     #[serde(default)]
     probes: Option<RawProbes>,
+    #[serde(default)]
+    feeds: Option<feeds::RawFeeds>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -445,6 +448,8 @@ pub struct Scope {
     pub policy: Policy,
     pub sla: Vec<SlaRule>,
     pub probes: Probes,
+    /// Where and how `ctem feeds update` downloads the threat feeds.
+    pub feeds: feeds::Feeds,
 }
 
 impl Scope {
@@ -846,6 +851,8 @@ impl Checker<'_> {
             }
         };
 
+        let feeds = feeds::compile(raw.feeds, &mut |span, msg| self.error(span, msg));
+
         let (organisation, sector, frameworks) = match raw.organisation {
             Some(o) => (o.name, o.sector, o.frameworks),
             None => ("unnamed organisation".to_string(), None, Vec::new()),
@@ -863,6 +870,7 @@ impl Checker<'_> {
             policy,
             sla,
             probes,
+            feeds,
         }
     }
 

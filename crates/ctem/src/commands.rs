@@ -351,6 +351,9 @@ fn print_prioritise(o: &engine::PrioritiseOutcome) {
     for (t, n) in &o.tiers {
         println!("  {t}: {n}");
     }
+    if let Some(p) = &o.policy_change {
+        crate::cmd_prioritise::print_policy_change(p);
+    }
     let moved: Vec<_> = o
         .changes
         .iter()
