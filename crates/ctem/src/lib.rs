@@ -7,6 +7,8 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod cmd_feeds;
+pub mod cmd_prioritise;
 pub mod commands;
 pub mod table;
 
