@@ -206,7 +206,7 @@ mod tests {
             due: None,
             tier_since: 0,
             decided_at: 0,
-        feed_snapshots: vec![],
+            feed_snapshots: vec![],
         }
     }
 

@@ -162,7 +162,9 @@ fn describe(url: &str, e: &ureq::Error, max_bytes: u64) -> String {
         ),
         ureq::Error::Timeout(t) => format!("{url}: timed out ({t}); see feeds.timeout_seconds"),
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            format!("{url}: the download was truncated: the connection closed before the whole body arrived")
+            format!(
+                "{url}: the download was truncated: the connection closed before the whole body arrived"
+            )
         }
         other => {
             let msg = other.to_string();

@@ -82,7 +82,10 @@ fn facts(n: usize) -> Vec<Facts> {
                     }),
                 }),
                 reachable: (r.below(5) < 2).then(|| {
-                    format!("internet → dmz: web-{:03} (CVE-2023-4966) → app: api-{i}", i % 500)
+                    format!(
+                        "internet → dmz: web-{:03} (CVE-2023-4966) → app: api-{i}",
+                        i % 500
+                    )
                 }),
                 internet_facing: r.below(4) == 0,
                 zone: Some(["dmz", "app", "corp-lan", "data"][r.below(4) as usize].into()),
@@ -178,7 +181,11 @@ fn main() {
         let tier = policy
             .rules
             .iter()
-            .find(|r| f.all(&r.all, &th) && (r.any.is_empty() || r.any.iter().any(|c| f.holds(c.predicate, &th) != c.negated)))
+            .find(|r| {
+                f.all(&r.all, &th)
+                    && (r.any.is_empty()
+                        || r.any.iter().any(|c| f.holds(c.predicate, &th) != c.negated))
+            })
             .map(|r| r.tier)
             .unwrap_or(policy.default_tier);
         hits += usize::from(sla_for(&sla, tier, f, &th).is_some());
@@ -187,4 +194,17 @@ fn main() {
         "  tier + SLA only (no explanation): {:.3} s ({hits} with an SLA)",
         t.elapsed().as_secs_f64()
     );
+    let t = Instant::now();
+    for f in &all {
+        black_box(ctem_prioritise::factors(f, &th));
+    }
+    println!(
+        "  of which the factors alone: {:.3} s",
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    for f in &all {
+        black_box(ctem_prioritise::ssvc::derive(f, &th));
+    }
+    println!("  of which SSVC alone: {:.3} s", t.elapsed().as_secs_f64());
 }

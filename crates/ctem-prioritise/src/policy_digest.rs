@@ -282,7 +282,10 @@ mod tests {
             all.contains("rule edited: \"validated exploitable on a crown jewel\" (P1: all [validated, crown_jewel] → P2: all [validated, crown_jewel])"),
             "{all}"
         );
-        assert!(all.contains("rule added: \"ssvc act\" at position 8"), "{all}");
+        assert!(
+            all.contains("rule added: \"ssvc act\" at position 8"),
+            "{all}"
+        );
         assert!(all.contains("thresholds.epss 0.5 → 0.3"), "{all}");
         assert!(!all.contains("content changed but"), "{all}");
     }

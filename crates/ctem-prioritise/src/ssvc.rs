@@ -249,40 +249,59 @@ pub fn derive(f: &Facts, th: &Thresholds) -> Ssvc {
         .validation
         .as_ref()
         .is_some_and(|v| v.state == ctem_model::ValidationState::Exploitable);
-    let epss_poc = f
-        .epss
-        .as_ref()
-        .is_some_and(|e| e.score >= th.ssvc_poc_epss);
+    let epss_poc = f.epss.as_ref().is_some_and(|e| e.score >= th.ssvc_poc_epss);
     let (exploitation, exploitation_why) = if f.kev.is_some() {
         (Exploitation::Active, "in CISA KEV")
     } else if reported == Some(Exploitation::Active) {
-        (Exploitation::Active, "CVSS vector reports active exploitation")
+        (
+            Exploitation::Active,
+            "CVSS vector reports active exploitation",
+        )
     } else if reported == Some(Exploitation::PublicPoc) {
         (Exploitation::PublicPoc, "CVSS vector reports exploit code")
     } else if validated {
-        (Exploitation::PublicPoc, "validation demonstrated an exploit")
+        (
+            Exploitation::PublicPoc,
+            "validation demonstrated an exploit",
+        )
     } else if epss_poc {
         (
             Exploitation::PublicPoc,
             "EPSS at or above thresholds.ssvc_poc_epss",
         )
     } else {
-        (Exploitation::None, "no KEV entry, exploit report or EPSS signal")
+        (
+            Exploitation::None,
+            "no KEV entry, exploit report or EPSS signal",
+        )
     };
     let (automatable, automatable_why) = match traits {
-        Some(t) if t.automatable => (true, "CVSS: network, low complexity, no privileges, no user interaction"),
-        Some(_) => (false, "CVSS: needs local/adjacent access, privileges, user interaction or high complexity"),
+        Some(t) if t.automatable => (
+            true,
+            "CVSS: network, low complexity, no privileges, no user interaction",
+        ),
+        Some(_) => (
+            false,
+            "CVSS: needs local/adjacent access, privileges, user interaction or high complexity",
+        ),
         None if f.weakness_kind == ctem_model::WeaknessKind::ExposedSecret => {
             (true, "an exposed secret can be used by scripts")
         }
         None => (false, "no CVSS vector: assumed not automatable"),
     };
     let (technical_impact, technical_impact_why) = match traits {
-        Some(t) if t.total_impact => (TechnicalImpact::Total, "CVSS: high confidentiality and integrity impact"),
-        Some(_) => (TechnicalImpact::Partial, "CVSS: confidentiality or integrity impact below high"),
-        None if f.weakness_kind == ctem_model::WeaknessKind::ExposedSecret => {
-            (TechnicalImpact::Total, "an exposed secret grants its holder's access")
-        }
+        Some(t) if t.total_impact => (
+            TechnicalImpact::Total,
+            "CVSS: high confidentiality and integrity impact",
+        ),
+        Some(_) => (
+            TechnicalImpact::Partial,
+            "CVSS: confidentiality or integrity impact below high",
+        ),
+        None if f.weakness_kind == ctem_model::WeaknessKind::ExposedSecret => (
+            TechnicalImpact::Total,
+            "an exposed secret grants its holder's access",
+        ),
         None => (TechnicalImpact::Partial, "no CVSS vector: assumed partial"),
     };
     let (mission_impact, human_impact) = match &f.service {
@@ -333,22 +352,41 @@ impl Ssvc {
     /// One line for the explanation.
     pub fn describe(&self) -> String {
         let yn = |b: bool| if b { "yes" } else { "no" };
-        format!(
-            "{} (exploitation {}: {}; automatable {}: {}; technical impact {}: {}; mission & well-being {}); deployer {} (system exposure {}, human impact {})",
+        let parts: [&str; 21] = [
             self.cisa.title(),
-            self.exploitation,
+            " (exploitation ",
+            self.exploitation.name(),
+            ": ",
             self.exploitation_why,
+            "; automatable ",
             yn(self.automatable),
+            ": ",
             self.automatable_why,
-            self.technical_impact,
+            "; technical impact ",
+            self.technical_impact.name(),
+            ": ",
             self.technical_impact_why,
-            self.mission_impact,
+            "; mission & well-being ",
+            self.mission_impact.name(),
+            "); deployer ",
             self.deployer.title(),
-            self.system_exposure,
-            self.human_impact,
-        )
+            " (system exposure ",
+            self.system_exposure.name(),
+            ", human impact ",
+            self.human_impact.name(),
+        ];
+        let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum::<usize>() + 1);
+        for p in parts {
+            s.push_str(p);
+        }
+        s.push(')');
+        s
     }
 }
+
+/// The source named in the SSVC factor.
+pub const SOURCE: &str =
+    "SSVC CISA Coordinator 2.0.3 / SSVC Deployer Patch Application Priority 1.0.0";
 
 #[cfg(test)]
 mod tests {
@@ -360,9 +398,17 @@ mod tests {
         use TechnicalImpact as Ti;
         assert_eq!(cisa(E::None, false, Ti::Total, MissionImpact::High), TS);
         assert_eq!(cisa(E::Active, true, Ti::Total, MissionImpact::High), AC);
-        assert_eq!(cisa(E::PublicPoc, true, Ti::Partial, MissionImpact::High), AT);
         assert_eq!(
-            deployer(E::Active, SystemExposure::Open, false, HumanImpact::VeryHigh),
+            cisa(E::PublicPoc, true, Ti::Partial, MissionImpact::High),
+            AT
+        );
+        assert_eq!(
+            deployer(
+                E::Active,
+                SystemExposure::Open,
+                false,
+                HumanImpact::VeryHigh
+            ),
             I
         );
         assert_eq!(
@@ -432,15 +478,24 @@ mod tests {
             catalog_date: 0,
         });
         let s = derive(&f, &th);
-        assert_eq!((s.cisa, s.deployer), (CisaOutcome::Act, DeployerOutcome::Immediate));
-        assert!(s.describe().starts_with("Act (exploitation active: in CISA KEV"));
+        assert_eq!(
+            (s.cisa, s.deployer),
+            (CisaOutcome::Act, DeployerOutcome::Immediate)
+        );
+        assert!(
+            s.describe()
+                .starts_with("Act (exploitation active: in CISA KEV")
+        );
         // A WAF in front turns the open system into a controlled one.
         f.mitigated_by = vec!["edge-waf (waf)".into()];
         assert_eq!(derive(&f, &th).system_exposure, SystemExposure::Controlled);
         // Out of scope: low mission and human impact.
         f.service = None;
         let s = derive(&f, &th);
-        assert_eq!((s.mission_impact, s.human_impact), (MissionImpact::Low, HumanImpact::Low));
+        assert_eq!(
+            (s.mission_impact, s.human_impact),
+            (MissionImpact::Low, HumanImpact::Low)
+        );
         assert_eq!(s.cisa, CisaOutcome::Attend);
     }
 
@@ -451,6 +506,9 @@ mod tests {
             assert_eq!(CisaOutcome::parse(o.name()), Some(*o));
         }
         assert_eq!(HumanImpact::parse("very high"), Some(HumanImpact::VeryHigh));
-        assert_eq!(Exploitation::parse("public poc"), Some(Exploitation::PublicPoc));
+        assert_eq!(
+            Exploitation::parse("public poc"),
+            Some(Exploitation::PublicPoc)
+        );
     }
 }

@@ -47,7 +47,11 @@ fn csv_rows(path: &Path, header_starts: &[&str]) -> Vec<Vec<String>> {
     let mut lines = text.lines();
     let header = lines.next().unwrap_or_default();
     for h in header_starts {
-        assert!(header.contains(h), "{}: header lacks {h}: {header}", path.display());
+        assert!(
+            header.contains(h),
+            "{}: header lacks {h}: {header}",
+            path.display()
+        );
     }
     lines
         .filter(|l| !l.trim().is_empty())
@@ -77,7 +81,13 @@ fn cisa_coordinator_csv_every_row() {
     let Some(root) = shared_root() else { return };
     let rows = csv_rows(
         &root.join("ssvc/csv/cisa/cisa_coordinator_2_0_3.csv"),
-        &["Exploitation", "Automatable", "Technical Impact", "Mission and Well-Being", "CISA Levels"],
+        &[
+            "Exploitation",
+            "Automatable",
+            "Technical Impact",
+            "Mission and Well-Being",
+            "CISA Levels",
+        ],
     );
     assert_eq!(rows.len(), 36);
     for (i, r) in rows.iter().enumerate() {
@@ -93,15 +103,36 @@ fn cisa_coordinator_csv_every_row() {
 #[test]
 fn cisa_coordinator_json_every_row() {
     let Some(root) = shared_root() else { return };
-    let rows = json_mapping(&root.join("ssvc/json/decision_tables/cisa/cisa_coordinator_2_0_3.json"));
+    let rows =
+        json_mapping(&root.join("ssvc/json/decision_tables/cisa/cisa_coordinator_2_0_3.json"));
     assert_eq!(rows.len(), 36);
     for (i, r) in rows.iter().enumerate() {
         let v = |k| key(r, k, i);
-        let e = parse(Exploitation::parse(v("ssvc:E:1.1.0")), "E", v("ssvc:E:1.1.0"), i);
+        let e = parse(
+            Exploitation::parse(v("ssvc:E:1.1.0")),
+            "E",
+            v("ssvc:E:1.1.0"),
+            i,
+        );
         let a = yes_no(v("ssvc:A:2.0.0"), i);
-        let ti = parse(TechnicalImpact::parse(v("ssvc:TI:1.0.0")), "TI", v("ssvc:TI:1.0.0"), i);
-        let m = parse(MissionImpact::parse(v("ssvc:MWI:1.0.0")), "MWI", v("ssvc:MWI:1.0.0"), i);
-        let want = parse(CisaOutcome::parse(v("cisa:CISA:1.1.0")), "CISA", v("cisa:CISA:1.1.0"), i);
+        let ti = parse(
+            TechnicalImpact::parse(v("ssvc:TI:1.0.0")),
+            "TI",
+            v("ssvc:TI:1.0.0"),
+            i,
+        );
+        let m = parse(
+            MissionImpact::parse(v("ssvc:MWI:1.0.0")),
+            "MWI",
+            v("ssvc:MWI:1.0.0"),
+            i,
+        );
+        let want = parse(
+            CisaOutcome::parse(v("cisa:CISA:1.1.0")),
+            "CISA",
+            v("cisa:CISA:1.1.0"),
+            i,
+        );
         assert_eq!(ssvc::cisa(e, a, ti, m), want, "json row {i}: {r:?}");
     }
 }
@@ -111,7 +142,12 @@ fn deployer_csv_every_row() {
     let Some(root) = shared_root() else { return };
     let rows = csv_rows(
         &root.join("ssvc/csv/ssvc/deployer_patch_application_priority_1_0_0.csv"),
-        &["Exploitation", "System Exposure", "Automatable", "Human Impact"],
+        &[
+            "Exploitation",
+            "System Exposure",
+            "Automatable",
+            "Human Impact",
+        ],
     );
     assert_eq!(rows.len(), 72);
     for (i, r) in rows.iter().enumerate() {
@@ -134,11 +170,31 @@ fn deployer_json_every_row() {
     assert_eq!(rows.len(), 72);
     for (i, r) in rows.iter().enumerate() {
         let v = |k| key(r, k, i);
-        let e = parse(Exploitation::parse(v("ssvc:E:1.1.0")), "E", v("ssvc:E:1.1.0"), i);
-        let x = parse(SystemExposure::parse(v("ssvc:EXP:1.0.1")), "EXP", v("ssvc:EXP:1.0.1"), i);
+        let e = parse(
+            Exploitation::parse(v("ssvc:E:1.1.0")),
+            "E",
+            v("ssvc:E:1.1.0"),
+            i,
+        );
+        let x = parse(
+            SystemExposure::parse(v("ssvc:EXP:1.0.1")),
+            "EXP",
+            v("ssvc:EXP:1.0.1"),
+            i,
+        );
         let a = yes_no(v("ssvc:A:2.0.0"), i);
-        let h = parse(HumanImpact::parse(v("ssvc:HI:2.0.2")), "HI", v("ssvc:HI:2.0.2"), i);
-        let want = parse(DeployerOutcome::parse(v("ssvc:DSOI:1.0.0")), "DSOI", v("ssvc:DSOI:1.0.0"), i);
+        let h = parse(
+            HumanImpact::parse(v("ssvc:HI:2.0.2")),
+            "HI",
+            v("ssvc:HI:2.0.2"),
+            i,
+        );
+        let want = parse(
+            DeployerOutcome::parse(v("ssvc:DSOI:1.0.0")),
+            "DSOI",
+            v("ssvc:DSOI:1.0.0"),
+            i,
+        );
         assert_eq!(ssvc::deployer(e, x, a, h), want, "json row {i}: {r:?}");
     }
 }

@@ -59,7 +59,8 @@ pub fn is_loopback_host(host: &str) -> bool {
     if h.eq_ignore_ascii_case("localhost") {
         return true;
     }
-    h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    h.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The host of an `http(s)://host[:port]/…` URL, without the port.
@@ -89,10 +90,7 @@ pub fn check_url(url: &str) -> Result<(), String> {
     }
 }
 
-pub(crate) fn compile(
-    raw: Option<RawFeeds>,
-    error: &mut dyn FnMut(Range<usize>, String),
-) -> Feeds {
+pub(crate) fn compile(raw: Option<RawFeeds>, error: &mut dyn FnMut(Range<usize>, String)) -> Feeds {
     let mut f = Feeds::default();
     let Some(raw) = raw else { return f };
     let mut url = |v: Option<Spanned<String>>, default: Option<String>, key: &str| match v {

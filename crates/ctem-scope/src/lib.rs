@@ -11,9 +11,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod feeds;
 pub mod predicate;
 pub mod selector;
-pub mod feeds;
 
 use ctem_model::{AssetIdentity, Owner, Service, Tier};
 use predicate::{Condition, Predicate};
@@ -684,7 +684,9 @@ impl Checker<'_> {
         if !(0.0..=1.0).contains(&ssvc_poc_epss) {
             self.error(
                 raw.thresholds.ssvc_poc_epss.span(),
-                format!("thresholds.ssvc_poc_epss is a probability from 0 to 1, not {ssvc_poc_epss}"),
+                format!(
+                    "thresholds.ssvc_poc_epss is a probability from 0 to 1, not {ssvc_poc_epss}"
+                ),
             );
         }
         let thresholds = Thresholds {

@@ -22,7 +22,10 @@ fn policies_are_recorded_with_adopted_then_changed_audit_entries() {
     )
     .expect("second");
     let latest = s.latest_policy().expect("latest").expect("some");
-    assert_eq!((latest.version.as_str(), latest.hash.as_str()), ("2026.1", "bb"));
+    assert_eq!(
+        (latest.version.as_str(), latest.hash.as_str()),
+        ("2026.1", "bb")
+    );
     let log = s.audit_log(None).expect("log");
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["policy.adopted", "policy.changed"]);

@@ -44,8 +44,7 @@ pub fn update(ctx: &Ctx, from: &[PathBuf], no_prioritise: bool) -> Result<()> {
                 .push(engine::load_feed(&mut store, f, &ctx.actor)?);
         }
     }
-    let new_snapshots =
-        !out.loaded.is_empty() || out.downloads.iter().any(|d| d.loaded.is_some());
+    let new_snapshots = !out.loaded.is_empty() || out.downloads.iter().any(|d| d.loaded.is_some());
     if new_snapshots && !no_prioritise && !store.decisions()?.is_empty() {
         let s = match scope {
             Some(s) => s,

@@ -310,7 +310,10 @@ fn print_prioritise(o: &engine::PrioritiseOutcome) {
     if let Some(p) = &o.policy_change {
         crate::cmd_prioritise::print_policy_change(p);
     }
-    if o.changes.iter().any(|c| c.old_tier.is_some() && c.old_tier != Some(c.new_tier)) {
+    if o.changes
+        .iter()
+        .any(|c| c.old_tier.is_some() && c.old_tier != Some(c.new_tier))
+    {
         crate::cmd_prioritise::print_tier_changes(o);
     }
 }

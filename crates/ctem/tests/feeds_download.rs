@@ -128,8 +128,20 @@ fn downloads_then_not_modified_then_rejects_truncated_and_broken_feeds() {
     let routes: Routes = Arc::default();
     {
         let mut r = routes.lock().expect("lock");
-        r.insert("/kev.json".into(), Route::Ok { body: kev.clone(), etag: "\"kev-1\"".into() });
-        r.insert("/epss.csv.gz".into(), Route::Ok { body: epss.clone(), etag: "\"epss-1\"".into() });
+        r.insert(
+            "/kev.json".into(),
+            Route::Ok {
+                body: kev.clone(),
+                etag: "\"kev-1\"".into(),
+            },
+        );
+        r.insert(
+            "/epss.csv.gz".into(),
+            Route::Ok {
+                body: epss.clone(),
+                etag: "\"epss-1\"".into(),
+            },
+        );
     }
     let port = serve(routes.clone());
     let ws = workspace(port);
@@ -168,10 +180,19 @@ fn downloads_then_not_modified_then_rejects_truncated_and_broken_feeds() {
     // the previous snapshots and the cache stay.
     {
         let mut r = routes.lock().expect("lock");
-        r.insert("/kev.json".into(), Route::Cut { body: kev.clone(), sent: kev.len() / 2 });
+        r.insert(
+            "/kev.json".into(),
+            Route::Cut {
+                body: kev.clone(),
+                sent: kev.len() / 2,
+            },
+        );
         r.insert(
             "/epss.csv.gz".into(),
-            Route::Ok { body: epss[..epss.len() / 3].to_vec(), etag: "\"epss-2\"".into() },
+            Route::Ok {
+                body: epss[..epss.len() / 3].to_vec(),
+                etag: "\"epss-2\"".into(),
+            },
         );
     }
     let o = ctem(ws.path(), &["feeds", "update"]);
@@ -179,7 +200,10 @@ fn downloads_then_not_modified_then_rejects_truncated_and_broken_feeds() {
     let err = stderr(&o);
     assert!(err.contains("2 of 2 feed downloads rejected"), "{err}");
     assert!(err.contains("truncated"), "{err}");
-    assert!(err.contains("the previous snapshot stays in force"), "{err}");
+    assert!(
+        err.contains("the previous snapshot stays in force"),
+        "{err}"
+    );
     let s = status(ws.path());
     assert_eq!(s[0]["snapshot"]["id"], kev_snapshot);
     assert_eq!(s[1]["snapshot"]["id"], epss_snapshot);
@@ -191,7 +215,10 @@ fn downloads_then_not_modified_then_rejects_truncated_and_broken_feeds() {
         let mut r = routes.lock().expect("lock");
         r.insert(
             "/kev.json".into(),
-            Route::Ok { body: kev[..kev.len() - 200].to_vec(), etag: "\"kev-2\"".into() },
+            Route::Ok {
+                body: kev[..kev.len() - 200].to_vec(),
+                etag: "\"kev-2\"".into(),
+            },
         );
     }
     let o = ctem(ws.path(), &["feeds", "update"]);
@@ -208,14 +235,24 @@ fn a_new_kev_snapshot_reprioritises_and_names_the_addition() {
     let routes: Routes = Arc::default();
     routes.lock().expect("lock").insert(
         "/kev.json".into(),
-        Route::Ok { body: new, etag: "\"2026\"".into() },
+        Route::Ok {
+            body: new,
+            etag: "\"2026\"".into(),
+        },
     );
     let port = serve(routes);
     let ws = workspace(port);
     // Only KEV is downloaded here.
     let scope = ws.path().join("ctem.toml");
     let text = std::fs::read_to_string(&scope).expect("scope");
-    std::fs::write(&scope, text.replace(&format!("epss_url = \"http://127.0.0.1:{port}/epss.csv.gz\""), "epss_url = \"\"")).expect("write");
+    std::fs::write(
+        &scope,
+        text.replace(
+            &format!("epss_url = \"http://127.0.0.1:{port}/epss.csv.gz\""),
+            "epss_url = \"\"",
+        ),
+    )
+    .expect("write");
 
     // CVE-2025-54068 joined KEV on 2026-03-20: absent from the 2025-08-25
     // catalogue, present in the 2026-08-07 one.
@@ -228,7 +265,10 @@ fn a_new_kev_snapshot_reprioritises_and_names_the_addition() {
     .expect("report");
     let o = ctem(ws.path(), &["ingest", report.to_str().expect("utf-8")]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = ctem(ws.path(), &["feeds", "update", "--from", old.to_str().expect("utf-8")]);
+    let o = ctem(
+        ws.path(),
+        &["feeds", "update", "--from", old.to_str().expect("utf-8")],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let p = json(&ctem(ws.path(), &["prioritise", "--output", "json"]));
     assert_eq!(p["tiers"][3], serde_json::json!(["P4", 1]), "{p}");
@@ -247,8 +287,12 @@ fn a_new_kev_snapshot_reprioritises_and_names_the_addition() {
     let log = json(&ctem(ws.path(), &["audit", "log", "--output", "json"]));
     let entries = log.as_array().expect("log");
     assert!(entries.iter().any(|e| e["action"] == "feed.checked"));
-    assert!(entries.iter().any(|e| e["action"] == "decision"
-        && e["detail"]["reason"].as_str().is_some_and(|r| r.contains("added to KEV on 2026-03-20"))));
+    assert!(entries.iter().any(|e| {
+        e["action"] == "decision"
+            && e["detail"]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("added to KEV on 2026-03-20"))
+    }));
 }
 
 #[test]
@@ -262,7 +306,11 @@ fn a_changed_policy_is_audited_and_named_as_the_reason() {
          acme,shop-01.example.com,10.0.10.5,CVE-2024-0001,Remote flaw,high,CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H,443\n",
     )
     .expect("report");
-    assert!(ctem(dir.path(), &["ingest", report.to_str().expect("utf-8")]).status.success());
+    assert!(
+        ctem(dir.path(), &["ingest", report.to_str().expect("utf-8")])
+            .status
+            .success()
+    );
     let first = json(&ctem(dir.path(), &["prioritise", "--output", "json"]));
     assert!(first["policy_change"].is_null());
     // A policy that sends SSVC Attend or higher to P2.
@@ -275,9 +323,18 @@ fn a_changed_policy_is_audited_and_named_as_the_reason() {
     let o = ctem(dir.path(), &["prioritise"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("policy changed since the last run: default-1 → 2026.1"), "{out}");
-    assert!(out.contains("rule added: \"ssvc attend\" at position 1"), "{out}");
-    assert!(out.contains("P3 → P2 because policy default-1 → 2026.1"), "{out}");
+    assert!(
+        out.contains("policy changed since the last run: default-1 → 2026.1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rule added: \"ssvc attend\" at position 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("P3 → P2 because policy default-1 → 2026.1"),
+        "{out}"
+    );
     let log = json(&ctem(dir.path(), &["audit", "log", "--output", "json"]));
     let changed = log
         .as_array()
