@@ -8,6 +8,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod changes;
+pub mod download;
 pub mod error;
 pub mod evidence;
 pub mod exec_report;
@@ -15,6 +17,8 @@ pub mod mobilisation;
 mod phases;
 pub mod workspace;
 
+pub use changes::{PolicyChange, change_reason};
+pub use download::{FeedDownload, download_feeds};
 pub use error::{Error, ErrorKind, Result};
 pub use phases::*;
 pub use workspace::{DB_FILE, SCOPE_FILE, STARTER_SCOPE, Workspace, load_scope_file};

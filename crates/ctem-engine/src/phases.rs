@@ -6,6 +6,7 @@
 //! server) call these functions; they print nothing themselves except
 //! progress lines on request.
 
+use crate::changes::change_reason;
 use crate::error::{Error as CliError, Result};
 use ctem_graph::{AssetNode, ExposureNode, Flow, Graph, Vector};
 use ctem_model::{DAY, Decision, Tier, ValidationState, fmt_date, fmt_time};
@@ -123,20 +124,54 @@ pub struct FeedLoaded {
 pub fn load_feed(store: &mut Store, path: &Path, actor: &str) -> Result<FeedLoaded> {
     let label = file_label(path);
     let bytes = std::fs::read(path).map_err(|e| CliError::invalid(format!("{label}: {e}")))?;
-    let sha = {
-        let mut h = Sha256::new();
-        h.update(&bytes);
-        ctem_model::fingerprint::hex(&h.finalize())
-    };
-    let now = ctem_model::now();
+    load_feed_bytes(store, &bytes, &label, None, actor)
+}
+
+/// SHA-256 (hex) of a feed's bytes, as stored with its snapshot.
+pub fn feed_sha256(bytes: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(bytes);
+    ctem_model::fingerprint::hex(&h.finalize())
+}
+
+/// Which feed a file holds, from its first bytes: `epss` (gzip, or the
+/// EPSS CSV header) or `kev` (anything else; the KEV parsers then decide).
+pub fn detect_feed(bytes: &[u8]) -> &'static str {
     let is_gzip = bytes.starts_with(&[0x1f, 0x8b]);
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).to_ascii_lowercase();
-    let is_epss = is_gzip || head.starts_with("#model_version") || head.starts_with("cve,epss");
+    if is_gzip || head.starts_with("#model_version") || head.starts_with("cve,epss") {
+        "epss"
+    } else {
+        "kev"
+    }
+}
+
+/// Loads feed bytes as a new snapshot; `label` names the file or URL in
+/// errors and in the snapshot. With `expect`, content of the other feed is
+/// rejected. A broken feed is rejected and the previous snapshot stays.
+pub fn load_feed_bytes(
+    store: &mut Store,
+    bytes: &[u8],
+    label: &str,
+    expect: Option<&str>,
+    actor: &str,
+) -> Result<FeedLoaded> {
+    let sha = feed_sha256(bytes);
+    let label = label.to_string();
+    let now = ctem_model::now();
+    let kind = detect_feed(bytes);
     let keep = |e: &dyn std::fmt::Display| {
         CliError::invalid(format!("{e}\nthe previous snapshot stays in force"))
     };
-    if is_epss {
-        let snap = ctem_intel::parse_epss(&bytes[..], &label).map_err(|e| keep(&e))?;
+    if let Some(want) = expect.filter(|w| *w != kind) {
+        return Err(keep(&format!(
+            "{label}: expected a {} feed but the content looks like {}",
+            want.to_uppercase(),
+            kind.to_uppercase()
+        )));
+    }
+    if kind == "epss" {
+        let snap = ctem_intel::parse_epss(bytes, &label).map_err(|e| keep(&e))?;
         let meta = FeedSnapshot {
             id: 0,
             feed: "epss".into(),
@@ -161,7 +196,7 @@ pub fn load_feed(store: &mut Store, path: &Path, actor: &str) -> Result<FeedLoad
             snapshot_id: id,
         })
     } else {
-        let cat = ctem_intel::parse_kev(&bytes, &label).map_err(|e| keep(&e))?;
+        let cat = ctem_intel::parse_kev(bytes, &label).map_err(|e| keep(&e))?;
         let meta = FeedSnapshot {
             id: 0,
             feed: "kev".into(),
@@ -283,6 +318,22 @@ fn vector_of(av: ctem_intel::AttackVector) -> Vector {
     }
 }
 
+/// What SSVC needs from a scored vector.
+fn vector_traits(s: &ctem_intel::CvssScore) -> ctem_prioritise::ssvc::VectorTraits {
+    use ctem_intel::ExploitMaturity as M;
+    use ctem_prioritise::ssvc::Exploitation;
+    let t = ctem_intel::cvss_traits(s);
+    ctem_prioritise::ssvc::VectorTraits {
+        automatable: t.automatable,
+        total_impact: t.total_impact,
+        exploit: match t.exploit {
+            M::NotReported | M::Unproven => None,
+            M::ExploitCode => Some(Exploitation::PublicPoc),
+            M::Attacked => Some(Exploitation::Active),
+        },
+    }
+}
+
 /// Gathers the facts for every active exposure: scope, feeds, CVSS,
 /// validation, controls, and reachability from the attack graph.
 pub fn assess(store: &Store, scope: &Scope) -> Result<Assessment> {
@@ -389,6 +440,7 @@ pub fn assess(store: &Store, scope: &Scope) -> Result<Assessment> {
                         s.version.as_str(),
                         e.sources.join(", ")
                     ),
+                    traits: Some(vector_traits(s)),
                 }),
                 vector_of(s.attack_vector),
             ),
@@ -397,6 +449,7 @@ pub fn assess(store: &Store, scope: &Scope) -> Result<Assessment> {
                     base: n,
                     vector: None,
                     source: format!("score reported by {}", e.sources.join(", ")),
+                    traits: None,
                 }),
                 Vector::Unknown,
             ),
@@ -415,6 +468,7 @@ pub fn assess(store: &Store, scope: &Scope) -> Result<Assessment> {
                         e.severity,
                         e.sources.join(", ")
                     ),
+                    traits: None,
                 }),
                 Vector::Unknown,
             ),
@@ -526,6 +580,8 @@ pub struct PrioritiseOutcome {
     pub tiers: Vec<(String, usize)>,
     pub changes: Vec<DecisionChange>,
     pub policy_version: String,
+    /// The policy differs from the last run's: what changed.
+    pub policy_change: Option<crate::changes::PolicyChange>,
     pub seconds: f64,
 }
 
@@ -538,6 +594,7 @@ pub fn prioritise(store: &mut Store, scope: &Scope, actor: &str) -> Result<Prior
     // Expired risk acceptances reopen their exposures first, so they are
     // prioritised now with a new SLA clock.
     crate::mobilisation::expire_acceptances(store, actor)?;
+    let policy_change = crate::changes::track_policy(store, scope, actor, now)?;
     let a = assess(store, scope)?;
     let previous: HashMap<String, Decision> = store
         .decisions()?
@@ -563,7 +620,7 @@ pub fn prioritise(store: &mut Store, scope: &Scope, actor: &str) -> Result<Prior
                     p,
                     o.tier,
                     &o.factors,
-                    &scope.policy.version,
+                    policy_change.as_ref(),
                 ),
             );
         }
@@ -618,6 +675,7 @@ pub fn prioritise(store: &mut Store, scope: &Scope, actor: &str) -> Result<Prior
             .collect(),
         changes,
         policy_version: scope.policy.version.clone(),
+        policy_change,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -840,38 +898,4 @@ pub fn report_data(store: &Store, scope: &Scope) -> Result<ReportData> {
         feeds,
         warnings,
     })
-}
-
-/// Why a tier changed, for people: the factors whose values changed, or the
-/// policy version. For example
-/// `CVE-2024-3400 on fw-01: P3 → P1 (kev: no → yes, added 2024-04-12)`.
-pub fn change_reason(
-    weakness: &str,
-    asset: &str,
-    old: &Decision,
-    tier: Tier,
-    factors: &[ctem_model::Factor],
-    policy_version: &str,
-) -> String {
-    let mut why: Vec<String> = factors
-        .iter()
-        .filter_map(|f| {
-            let before = old.factors.iter().find(|o| o.name == f.name)?;
-            (before.value != f.value).then(|| format!("{}: {} → {}", f.name, before.value, f.value))
-        })
-        .collect();
-    if old.policy_version != policy_version {
-        why.push(format!(
-            "policy {} → {}",
-            old.policy_version, policy_version
-        ));
-    }
-    if why.is_empty() {
-        why.push("policy rules re-evaluated".into());
-    }
-    format!(
-        "{weakness} on {asset}: {} → {tier} ({})",
-        old.tier,
-        why.join("; ")
-    )
 }

@@ -12,11 +12,13 @@
 #![forbid(unsafe_code)]
 
 pub mod cvss;
+pub mod cvss_traits;
 pub mod epss;
 pub mod error;
 pub mod kev;
 
 pub use cvss::{AttackVector, CvssScore, CvssVersion, score};
+pub use cvss_traits::{CvssTraits, ExploitMaturity, cvss_traits};
 pub use epss::{EpssScore, EpssSnapshot, parse_epss};
 pub use error::{IntelError, Position};
 pub use kev::{KevCatalog, KevEntry, parse_kev, parse_kev_csv, parse_kev_json};

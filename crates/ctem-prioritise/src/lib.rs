@@ -17,10 +17,14 @@
 
 #![forbid(unsafe_code)]
 
+pub mod policy_digest;
+pub mod ssvc;
+
 use ctem_model::{Factor, Severity, Tier, ValidationState, WeaknessKind, fmt_date};
 use ctem_scope::predicate::{Condition, Predicate};
 use ctem_scope::{Policy, SlaRule, Thresholds};
 use serde::Serialize;
+use std::fmt::Write as _;
 
 /// The service an exposure's asset supports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -59,6 +63,9 @@ pub struct CvssFact {
     pub vector: Option<String>,
     /// `vector`, `reported score` or `reported severity`.
     pub source: String,
+    /// What the vector says about automation, impact and exploit maturity
+    /// (for SSVC); `None` without a vector.
+    pub traits: Option<ssvc::VectorTraits>,
 }
 
 /// Validation outcome.
@@ -97,6 +104,23 @@ pub struct Facts {
 impl Facts {
     /// Whether a named condition holds.
     pub fn holds(&self, p: Predicate, th: &Thresholds) -> bool {
+        match p {
+            Predicate::SsvcAct
+            | Predicate::SsvcAttend
+            | Predicate::SsvcImmediate
+            | Predicate::SsvcOutOfCycle => self.holds_with(p, th, &ssvc::derive(self, th)),
+            _ => self.holds_with(p, th, &NO_SSVC),
+        }
+    }
+
+    /// The value of every predicate, indexed by `Predicate as usize`, with
+    /// SSVC derived once: what [`evaluate`] tests rules against.
+    pub fn predicate_values(&self, th: &Thresholds) -> [bool; Predicate::ALL.len()] {
+        let s = ssvc::derive(self, th);
+        Predicate::ALL.map(|p| self.holds_with(p, th, &s))
+    }
+
+    fn holds_with(&self, p: Predicate, th: &Thresholds, s: &ssvc::Ssvc) -> bool {
         let epss_high = self.epss.as_ref().is_some_and(|e| e.score >= th.epss);
         let cvss = self.cvss.as_ref().map(|c| c.base).unwrap_or(0.0);
         match p {
@@ -124,6 +148,10 @@ impl Facts {
             Predicate::CvssHigh => cvss >= th.cvss_high,
             Predicate::Secret => self.weakness_kind == WeaknessKind::ExposedSecret,
             Predicate::Misconfiguration => self.weakness_kind == WeaknessKind::Misconfiguration,
+            Predicate::SsvcAct => s.cisa == ssvc::CisaOutcome::Act,
+            Predicate::SsvcAttend => s.cisa >= ssvc::CisaOutcome::Attend,
+            Predicate::SsvcImmediate => s.deployer == ssvc::DeployerOutcome::Immediate,
+            Predicate::SsvcOutOfCycle => s.deployer >= ssvc::DeployerOutcome::OutOfCycle,
         }
     }
 
@@ -137,6 +165,21 @@ impl Facts {
     }
 }
 
+/// Placeholder for predicates that do not look at SSVC.
+const NO_SSVC: ssvc::Ssvc = ssvc::Ssvc {
+    exploitation: ssvc::Exploitation::None,
+    exploitation_why: "",
+    automatable: false,
+    automatable_why: "",
+    technical_impact: ssvc::TechnicalImpact::Partial,
+    technical_impact_why: "",
+    mission_impact: ssvc::MissionImpact::Low,
+    system_exposure: ssvc::SystemExposure::Small,
+    human_impact: ssvc::HumanImpact::Low,
+    cisa: ssvc::CisaOutcome::Track,
+    deployer: ssvc::DeployerOutcome::Defer,
+};
+
 /// The result of evaluating the policy.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Outcome {
@@ -147,28 +190,45 @@ pub struct Outcome {
     pub exploitable_intel: bool,
 }
 
-fn fmt_conds(conds: &[Condition], f: &Facts, th: &Thresholds) -> String {
-    conds
-        .iter()
-        .map(|c| format!("{c}={}", f.cond(c, th)))
-        .collect::<Vec<_>>()
-        .join(", ")
+type Values = [bool; Predicate::ALL.len()];
+
+fn holds_in(v: &Values, c: &Condition) -> bool {
+    v[c.predicate as usize] != c.negated
+}
+
+/// Appends `name=value, …` to the path text without intermediate strings.
+fn push_conds(text: &mut String, conds: &[Condition], v: &Values) {
+    for (i, c) in conds.iter().enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        if c.negated {
+            text.push('!');
+        }
+        text.push_str(c.predicate.name());
+        text.push_str(if holds_in(v, c) { "=true" } else { "=false" });
+    }
 }
 
 /// Evaluates the policy on the facts of one exposure.
 pub fn evaluate(policy: &Policy, th: &Thresholds, f: &Facts) -> Outcome {
-    let mut path = Vec::new();
+    let ssvc = ssvc::derive(f, th);
+    let v: Values = Predicate::ALL.map(|p| f.holds_with(p, th, &ssvc));
+    let mut path = Vec::with_capacity(policy.rules.len() + 2);
     let mut tier = None;
     for (i, r) in policy.rules.iter().enumerate() {
-        let all_ok = f.all(&r.all, th);
-        let any_ok = r.any.is_empty() || r.any.iter().any(|c| f.cond(c, th));
-        let mut text = format!("rule {} \"{}\" ({}): ", i + 1, r.name, r.tier);
-        text.push_str(&fmt_conds(&r.all, f, th));
+        let all_ok = r.all.iter().all(|c| holds_in(&v, c));
+        let any_ok = r.any.is_empty() || r.any.iter().any(|c| holds_in(&v, c));
+        let mut text = String::with_capacity(48 + r.name.len() + 24 * (r.all.len() + r.any.len()));
+        let _ = write!(text, "rule {} \"{}\" ({}): ", i + 1, r.name, r.tier);
+        push_conds(&mut text, &r.all, &v);
         if !r.any.is_empty() {
             if !r.all.is_empty() {
                 text.push_str("; ");
             }
-            text.push_str(&format!("any of [{}]", fmt_conds(&r.any, f, th)));
+            text.push_str("any of [");
+            push_conds(&mut text, &r.any, &v);
+            text.push(']');
         }
         if all_ok && any_ok {
             text.push_str(" → matched");
@@ -188,22 +248,26 @@ pub fn evaluate(policy: &Policy, th: &Thresholds, f: &Facts) -> Outcome {
     };
     Outcome {
         tier,
-        score: score(f, th),
-        factors: factors(f, th),
+        score: score_with(f, &v),
+        factors: factors_with(f, th, &ssvc),
         policy_path: path,
-        exploitable_intel: f.holds(Predicate::ExploitableIntel, th),
+        exploitable_intel: v[Predicate::ExploitableIntel as usize],
     }
 }
 
 /// The ordering score within a tier (see the crate docs for the formula).
 pub fn score(f: &Facts, th: &Thresholds) -> f64 {
+    score_with(f, &f.predicate_values(th))
+}
+
+fn score_with(f: &Facts, v: &Values) -> f64 {
     let crit = f
         .service
         .as_ref()
         .map(|s| f64::from(s.criticality) / 5.0)
         .unwrap_or(0.0);
     let epss = f.epss.as_ref().map(|e| e.score).unwrap_or(0.0);
-    let b = |p| if f.holds(p, th) { 1.0 } else { 0.0 };
+    let b = |p: Predicate| if v[p as usize] { 1.0 } else { 0.0 };
     let cvss = f.cvss.as_ref().map(|c| c.base).unwrap_or(0.0);
     let s = 30.0 * crit
         + 25.0 * epss
@@ -227,7 +291,11 @@ fn factor(name: &str, value: String, source: &str, as_of: Option<i64>) -> Factor
 
 /// Every factor with its value, its source and the date of its data.
 pub fn factors(f: &Facts, th: &Thresholds) -> Vec<Factor> {
-    let mut v = Vec::new();
+    factors_with(f, th, &ssvc::derive(f, th))
+}
+
+fn factors_with(f: &Facts, th: &Thresholds, s: &ssvc::Ssvc) -> Vec<Factor> {
+    let mut v = Vec::with_capacity(9);
     v.push(match &f.service {
         Some(s) => factor(
             "service",
@@ -375,6 +443,15 @@ pub fn factors(f: &Facts, th: &Thresholds) -> Vec<Factor> {
         "ctem.toml controls",
         None,
     ));
+    v.push(factor(
+        "ssvc",
+        s.describe(),
+        ssvc::SOURCE,
+        f.kev
+            .as_ref()
+            .map(|k| k.catalog_date)
+            .or(f.epss.as_ref().map(|e| e.score_date)),
+    ));
     v
 }
 
@@ -396,11 +473,7 @@ mod tests {
     use ctem_scope::{default_policy, default_sla};
 
     fn th() -> Thresholds {
-        Thresholds {
-            epss: 0.5,
-            cvss_high: 7.0,
-            feed_max_age_days: 7,
-        }
+        Thresholds::default()
     }
 
     fn base() -> Facts {
@@ -423,6 +496,7 @@ mod tests {
                 base: 6.5,
                 vector: None,
                 source: "reported score".into(),
+                traits: None,
             }),
             reachable: None,
             internet_facing: true,
@@ -469,7 +543,8 @@ mod tests {
                 "reachable",
                 "internet_facing",
                 "validation",
-                "mitigated"
+                "mitigated",
+                "ssvc"
             ]
         );
         assert!(o.factors[1].value.starts_with("yes, added 2024-04-12"));
@@ -489,6 +564,7 @@ mod tests {
             base: 9.8,
             vector: None,
             source: "vector".into(),
+            traits: None,
         });
         let a = evaluate(&default_policy(), &th(), &crown);
         let b = evaluate(&default_policy(), &th(), &isolated);

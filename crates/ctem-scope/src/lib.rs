@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod escalation;
+pub mod feeds;
 pub mod predicate;
 pub mod selector;
 pub use escalation::Escalation;
@@ -89,6 +90,7 @@ struct RawScope {
     #[serde(default)]
     #[allow(dead_code)]
     trackers: Vec<toml::Value>,
+    feeds: Option<feeds::RawFeeds>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -143,6 +145,8 @@ struct RawThresholds {
     cvss_high: Spanned<f64>,
     #[serde(default = "default_feed_max_age")]
     feed_max_age_days: u32,
+    #[serde(default = "default_ssvc_poc_epss")]
+    ssvc_poc_epss: Spanned<f64>,
 }
 
 fn default_epss() -> Spanned<f64> {
@@ -154,6 +158,9 @@ fn default_cvss_high() -> Spanned<f64> {
 fn default_feed_max_age() -> u32 {
     7
 }
+fn default_ssvc_poc_epss() -> Spanned<f64> {
+    Spanned::new(0..0, 0.1)
+}
 
 impl Default for RawThresholds {
     fn default() -> Self {
@@ -161,6 +168,7 @@ impl Default for RawThresholds {
             epss: default_epss(),
             cvss_high: default_cvss_high(),
             feed_max_age_days: default_feed_max_age(),
+            ssvc_poc_epss: default_ssvc_poc_epss(),
         }
     }
 }
@@ -395,11 +403,25 @@ pub struct SlaRule {
 }
 
 /// Risk thresholds.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
     pub epss: f64,
     pub cvss_high: f64,
     pub feed_max_age_days: u32,
+    /// EPSS at or above which SSVC counts a public proof of concept.
+    pub ssvc_poc_epss: f64,
+}
+
+impl Default for Thresholds {
+    /// The documented defaults (`docs/scope.md`).
+    fn default() -> Self {
+        Thresholds {
+            epss: 0.5,
+            cvss_high: 7.0,
+            feed_max_age_days: 7,
+            ssvc_poc_epss: 0.1,
+        }
+    }
 }
 
 /// The allow-list for active probes.
@@ -436,6 +458,8 @@ pub struct Scope {
     /// Escalation levels for overdue work (`[[escalation]]`); empty means
     /// ctem's defaults (`ctem_mobilise::ageing::default_levels`).
     pub escalation: Vec<Escalation>,
+    /// Where and how `ctem feeds update` downloads the threat feeds.
+    pub feeds: feeds::Feeds,
 }
 
 impl Scope {
@@ -666,10 +690,20 @@ impl Checker<'_> {
                 format!("thresholds.cvss_high is a CVSS score from 0 to 10, not {cvss_high}"),
             );
         }
+        let ssvc_poc_epss = *raw.thresholds.ssvc_poc_epss.get_ref();
+        if !(0.0..=1.0).contains(&ssvc_poc_epss) {
+            self.error(
+                raw.thresholds.ssvc_poc_epss.span(),
+                format!(
+                    "thresholds.ssvc_poc_epss is a probability from 0 to 1, not {ssvc_poc_epss}"
+                ),
+            );
+        }
         let thresholds = Thresholds {
             epss,
             cvss_high,
             feed_max_age_days: raw.thresholds.feed_max_age_days,
+            ssvc_poc_epss,
         };
 
         let topology = match raw.topology {
@@ -831,6 +865,8 @@ impl Checker<'_> {
             }
         };
 
+        let feeds = feeds::compile(raw.feeds, &mut |span, msg| self.error(span, msg));
+
         let (organisation, sector, frameworks) = match raw.organisation {
             Some(o) => (o.name, o.sector, o.frameworks),
             None => ("unnamed organisation".to_string(), None, Vec::new()),
@@ -849,6 +885,7 @@ impl Checker<'_> {
             sla,
             probes,
             escalation,
+            feeds,
         }
     }
 

@@ -41,10 +41,18 @@ pub enum Predicate {
     Secret,
     /// The weakness is a misconfiguration.
     Misconfiguration,
+    /// The SSVC CISA Coordinator decision is Act.
+    SsvcAct,
+    /// The SSVC CISA Coordinator decision is Attend or Act.
+    SsvcAttend,
+    /// The SSVC Deployer decision is Immediate.
+    SsvcImmediate,
+    /// The SSVC Deployer decision is Out-of-Cycle or Immediate.
+    SsvcOutOfCycle,
 }
 
 impl Predicate {
-    pub const ALL: [Predicate; 16] = [
+    pub const ALL: [Predicate; 20] = [
         Predicate::Kev,
         Predicate::KevRansomware,
         Predicate::EpssHigh,
@@ -61,6 +69,10 @@ impl Predicate {
         Predicate::CvssHigh,
         Predicate::Secret,
         Predicate::Misconfiguration,
+        Predicate::SsvcAct,
+        Predicate::SsvcAttend,
+        Predicate::SsvcImmediate,
+        Predicate::SsvcOutOfCycle,
     ];
 
     pub fn name(self) -> &'static str {
@@ -81,6 +93,10 @@ impl Predicate {
             Predicate::CvssHigh => "cvss_high",
             Predicate::Secret => "secret",
             Predicate::Misconfiguration => "misconfiguration",
+            Predicate::SsvcAct => "ssvc_act",
+            Predicate::SsvcAttend => "ssvc_attend",
+            Predicate::SsvcImmediate => "ssvc_immediate",
+            Predicate::SsvcOutOfCycle => "ssvc_out_of_cycle",
         }
     }
 

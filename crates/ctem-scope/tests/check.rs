@@ -6,6 +6,10 @@ use ctem_scope::Scope;
 
 fn doc_example() -> String {
     let doc = include_str!("../../../docs/scope.md");
+    // The full example; smaller snippets earlier in the page are fragments.
+    let doc = &doc[doc
+        .find("## A full example")
+        .expect("a full example section")..];
     let start = doc
         .find("```toml\n")
         .expect("docs/scope.md has a toml example")
@@ -37,6 +41,24 @@ fn documented_example_is_valid() {
     assert!(scope.probes.permits("10.20.20.5"));
     assert!(!scope.probes.permits("mail.atlantica.example"));
     assert!(!scope.probes.permits("8.8.8.8"));
+    assert_eq!(
+        scope.feeds.kev_url.as_deref(),
+        Some(ctem_scope::feeds::KEV_URL)
+    );
+    assert_eq!(scope.feeds.timeout_seconds, 300);
+}
+
+#[test]
+fn feed_urls_must_be_https_unless_loopback() {
+    let (line, msg, _) = broken(
+        "epss_url = \"https://epss.empiricalsecurity.com/epss_scores-current.csv.gz\"",
+        "epss_url = \"http://epss.example/x.csv.gz\"",
+    );
+    assert!(line > 1);
+    assert!(
+        msg.contains("feeds.epss_url") && msg.contains("https://"),
+        "{msg}"
+    );
 }
 
 /// Replaces the first occurrence of `from` in the example, checks that the

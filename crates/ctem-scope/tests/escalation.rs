@@ -6,6 +6,10 @@ use ctem_scope::Scope;
 
 fn doc_example() -> String {
     let doc = include_str!("../../../docs/scope.md");
+    // The full example; smaller snippets earlier in the page are fragments.
+    let doc = &doc[doc
+        .find("## A full example")
+        .expect("a full example section")..];
     let start = doc.find("```toml\n").expect("an example") + 8;
     let end = doc[start..].find("```").expect("closed") + start;
     doc[start..end].to_string()

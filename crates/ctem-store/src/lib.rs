@@ -22,11 +22,14 @@ mod audit;
 mod import;
 mod migrate;
 mod mobilise;
+mod policy;
 mod queries;
 
 pub use audit::AuditVerification;
 pub use import::{ImportMeta, ImportSummary, ImportTx};
+pub use migrate::SCHEMA_VERSION;
 pub use mobilise::{AcceptanceRow, ExposureHistory, TicketRow};
+pub use policy::{FeedCheck, PolicyRecord};
 pub use queries::{
     CycleRecord, DecisionChange, EpssRow, ExposureRow, FeedSnapshot, ImportRecord, KevRow,
     StateDigest,

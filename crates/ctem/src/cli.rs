@@ -8,7 +8,7 @@ The CTEM loop, in order:
   ctem init                      create a workspace (ctem.toml + ctem.db) here
   ctem scope check               validate ctem.toml (scoping)
   ctem ingest REPORT...          import scanner reports (discovery)
-  ctem feeds update --from FILE  load CISA KEV / FIRST EPSS snapshots
+  ctem feeds update              download CISA KEV / FIRST EPSS (or --from FILE)
   ctem validate --import FILE    record red-team / BAS / analyst results (validation)
   ctem prioritise                tier every exposure, with its explanation
   ctem mobilise                  owners, due dates and remediation actions
@@ -166,13 +166,19 @@ pub enum ScopeCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum FeedsCmd {
-    /// Load feed files as new snapshots (KEV JSON/CSV, EPSS CSV/CSV.gz,
-    /// recognised from the content). A broken file is rejected and the
-    /// previous snapshot stays in force.
+    /// Download CISA KEV and FIRST EPSS (URLs in `[feeds]` of ctem.toml;
+    /// conditional requests, cached in the workspace's feeds/ folder), or
+    /// load files with --from (KEV JSON/CSV, EPSS CSV/CSV.gz, recognised
+    /// from the content). A broken or truncated feed is rejected and the
+    /// previous snapshot stays in force. A workspace that was prioritised
+    /// before is re-prioritised and the tier changes are listed.
     Update {
-        /// Feed files to load.
-        #[arg(long = "from", required = true)]
+        /// Load these feed files instead of downloading.
+        #[arg(long = "from")]
         from: Vec<PathBuf>,
+        /// Only load the snapshots; `ctem prioritise` applies them later.
+        #[arg(long)]
+        no_prioritise: bool,
     },
     /// Show the snapshots in force and their age.
     Status,

@@ -34,8 +34,11 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
         Command::Scope(ScopeCmd::Check { file }) => scope_check(ctx, file),
         Command::Ingest { files } => ingest(ctx, &files),
         Command::Parse { file } => parse(ctx, &file),
-        Command::Feeds(FeedsCmd::Update { from }) => feeds_update(ctx, &from),
-        Command::Feeds(FeedsCmd::Status) => feeds_status(ctx),
+        Command::Feeds(FeedsCmd::Update {
+            from,
+            no_prioritise,
+        }) => crate::cmd_feeds::update(ctx, &from, no_prioritise),
+        Command::Feeds(FeedsCmd::Status) => crate::cmd_feeds::status(ctx),
         Command::Prioritise(g) => {
             let scope = ctx.ws.load_scope()?;
             let mut store = ctx.ws.open_store()?;
@@ -303,53 +306,6 @@ fn parse(ctx: &Ctx, file: &Path) -> Result<()> {
     Ok(())
 }
 
-fn feeds_update(ctx: &Ctx, from: &[PathBuf]) -> Result<()> {
-    let mut store = ctx.ws.open_store()?;
-    let mut out = Vec::new();
-    for f in from {
-        out.push(engine::load_feed(&mut store, f, &ctx.actor)?);
-    }
-    if ctx.output == Output::Json {
-        return print_json(&out);
-    }
-    for l in &out {
-        println!(
-            "{} snapshot {} ({}): {} entries",
-            l.feed.to_uppercase(),
-            l.version,
-            l.date,
-            l.rows
-        );
-    }
-    Ok(())
-}
-
-fn feeds_status(ctx: &Ctx) -> Result<()> {
-    let store = ctx.ws.open_store()?;
-    let snaps: Vec<_> = ["kev", "epss"]
-        .iter()
-        .map(|f| store.latest_feed(f))
-        .collect::<std::result::Result<_, _>>()?;
-    if ctx.output == Output::Json {
-        return print_json(&snaps);
-    }
-    let now = ctem_model::now();
-    for (name, s) in ["KEV", "EPSS"].iter().zip(&snaps) {
-        match s {
-            Some(s) => println!(
-                "{name}: {} of {}, {} entries, {} days old, from {}",
-                s.version,
-                fmt_date(s.data_date),
-                s.rows,
-                (now - s.data_date).div_euclid(ctem_model::DAY),
-                s.source
-            ),
-            None => println!("{name}: not loaded — `ctem feeds update --from FILE`"),
-        }
-    }
-    Ok(())
-}
-
 fn print_prioritise(o: &engine::PrioritiseOutcome) {
     println!(
         "prioritised {} open exposures with policy {} in {:.2} s",
@@ -358,30 +314,14 @@ fn print_prioritise(o: &engine::PrioritiseOutcome) {
     for (t, n) in &o.tiers {
         println!("  {t}: {n}");
     }
-    let moved: Vec<_> = o
-        .changes
+    if let Some(p) = &o.policy_change {
+        crate::cmd_prioritise::print_policy_change(p);
+    }
+    if o.changes
         .iter()
-        .filter(|c| c.old_tier.is_some() && c.old_tier != Some(c.new_tier))
-        .collect();
-    if !moved.is_empty() {
-        println!("{} exposures changed tier:", moved.len());
-        for c in moved.iter().take(50) {
-            match &c.reason {
-                Some(r) => println!("  {r}"),
-                None => println!(
-                    "  {}: {} → {}",
-                    c.exposure_id,
-                    c.old_tier.map(|t| t.as_str()).unwrap_or("-"),
-                    c.new_tier
-                ),
-            }
-        }
-        if moved.len() > 50 {
-            println!(
-                "  … and {} more (`--output json` lists all)",
-                moved.len() - 50
-            );
-        }
+        .any(|c| c.old_tier.is_some() && c.old_tier != Some(c.new_tier))
+    {
+        crate::cmd_prioritise::print_tier_changes(o);
     }
 }
 

@@ -7,7 +7,9 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod cmd_feeds;
 pub mod cmd_mobilise;
+pub mod cmd_prioritise;
 pub mod commands;
 pub mod table;
 
