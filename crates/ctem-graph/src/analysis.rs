@@ -86,8 +86,8 @@ pub fn bfs(g: &AttackGraph, sources: &[NodeId]) -> Reachability {
         let v = order[head];
         head += 1;
         let dv = dist[v as usize];
-        for &ei in g.out(v) {
-            let w = g.edges[ei as usize].to as usize;
+        for (&ei, &w) in g.out(v).iter().zip(g.out_targets(v)) {
+            let w = w as usize;
             if dist[w] == NONE {
                 dist[w] = dv + 1;
                 parent[w] = ei;
@@ -144,14 +144,19 @@ pub fn most_likely(g: &AttackGraph, sources: &[NodeId]) -> Likelihood {
             continue;
         }
         let cv = cost[v as usize];
-        for &ei in g.out(v) {
-            let e = &g.edges[ei as usize];
-            let w = e.to as usize;
-            let c = cv - f64::from(e.p).ln().min(0.0);
+        let targets = g.out_targets(v);
+        let costs = g.out_costs(v);
+        for (i, &ei) in g.out(v).iter().enumerate() {
+            let to = targets[i];
+            let w = to as usize;
+            if done[w] {
+                continue;
+            }
+            let c = cv + f64::from(costs[i]);
             if c < cost[w] {
                 cost[w] = c;
                 parent[w] = ei;
-                heap.push(Reverse((c.to_bits(), e.to)));
+                heap.push(Reverse((c.to_bits(), to)));
             }
         }
     }
@@ -223,33 +228,40 @@ pub fn choke_points(
             sigma[v as usize] = 1.0;
         }
     }
-    let on_dag = |ei: u32| {
-        let e = &g.edges[ei as usize];
-        let (df, dt) = (r.dist[e.from as usize], r.dist[e.to as usize]);
-        df != NONE && dt == df + 1
-    };
     for &v in &r.order {
         let sv = sigma[v as usize];
-        for &ei in g.out(v) {
-            if on_dag(ei) {
-                sigma[g.edges[ei as usize].to as usize] += sv;
+        let dv = r.dist[v as usize];
+        for &w in g.out_targets(v) {
+            if r.dist[w as usize] == dv + 1 {
+                sigma[w as usize] += sv;
             }
         }
     }
     let mut delta = vec![0f64; n];
-    let mut edge_share: Vec<(u32, f64)> = Vec::new();
+    // The k best edges so far, worst on top. Shares are non-negative, so
+    // their bit patterns order like the numbers.
+    let mut best_edges: BinaryHeap<Reverse<(u64, Reverse<u32>)>> = BinaryHeap::new();
     for &v in r.order.iter().rev() {
         let mut acc = 0.0;
-        for &ei in g.out(v) {
-            if !on_dag(ei) {
+        let dv = r.dist[v as usize];
+        for (&ei, &w) in g.out(v).iter().zip(g.out_targets(v)) {
+            let w = w as usize;
+            if r.dist[w] != dv + 1 {
                 continue;
             }
-            let w = g.edges[ei as usize].to as usize;
             let weight = if is_target[w] { 1.0 } else { 0.0 } + delta[w];
             if weight > 0.0 && sigma[w] > 0.0 {
                 let c = sigma[v as usize] / sigma[w] * weight;
                 acc += c;
-                edge_share.push((ei, c));
+                if k > 0 {
+                    let key = Reverse((c.to_bits(), Reverse(ei)));
+                    if best_edges.len() < k {
+                        best_edges.push(key);
+                    } else if best_edges.peek().is_some_and(|top| key < *top) {
+                        best_edges.pop();
+                        best_edges.push(key);
+                    }
+                }
             }
         }
         delta[v as usize] = acc;
@@ -258,22 +270,42 @@ pub fn choke_points(
     // Dominators: a node on every path from the entries to a crown jewel.
     let (cuts, idom) = dominator_cuts(g, r, sources, targets, &is_source);
 
-    let mut nodes: Vec<NodeChoke> = (0..n)
-        .filter(|&v| !is_source[v] && !is_target[v] && (delta[v] > 0.0 || cuts[v] > 0))
-        .map(|v| NodeChoke {
-            node: v as NodeId,
-            cuts: cuts[v],
-            share: delta[v],
+    let mut best_nodes: BinaryHeap<Reverse<(u32, u64, Reverse<u32>)>> = BinaryHeap::new();
+    for v in 0..n {
+        if is_source[v] || is_target[v] || (delta[v] <= 0.0 && cuts[v] == 0) || k == 0 {
+            continue;
+        }
+        let key = Reverse((cuts[v], delta[v].to_bits(), Reverse(v as u32)));
+        if best_nodes.len() < k {
+            best_nodes.push(key);
+        } else if best_nodes.peek().is_some_and(|top| key < *top) {
+            best_nodes.pop();
+            best_nodes.push(key);
+        }
+    }
+    let mut nodes: Vec<NodeChoke> = best_nodes
+        .into_iter()
+        .map(|Reverse((cuts, share, Reverse(node)))| NodeChoke {
+            node,
+            cuts,
+            share: f64::from_bits(share),
             cut_targets: Vec::new(),
         })
         .collect();
-    let node_order = |a: &NodeChoke, b: &NodeChoke| {
+    nodes.sort_by(|a, b| {
         b.cuts
             .cmp(&a.cuts)
             .then(b.share.total_cmp(&a.share))
             .then(a.node.cmp(&b.node))
-    };
-    top_k(&mut nodes, k, node_order);
+    });
+    let mut edges: Vec<EdgeChoke> = best_edges
+        .into_iter()
+        .map(|Reverse((share, Reverse(edge)))| EdgeChoke {
+            edge,
+            share: f64::from_bits(share),
+        })
+        .collect();
+    edges.sort_by(|a, b| b.share.total_cmp(&a.share).then(a.edge.cmp(&b.edge)));
     // Name the targets each kept node cuts off, walking each target's
     // dominator chain once.
     let kept: std::collections::HashMap<u32, usize> = nodes
@@ -295,13 +327,6 @@ pub fn choke_points(
             }
         }
     }
-    let mut edges: Vec<EdgeChoke> = edge_share
-        .into_iter()
-        .map(|(edge, share)| EdgeChoke { edge, share })
-        .collect();
-    top_k(&mut edges, k, |a, b| {
-        b.share.total_cmp(&a.share).then(a.edge.cmp(&b.edge))
-    });
     let on_paths = (0..n)
         .map(|v| delta[v] > 0.0 || (is_target[v] && r.dist[v] != NONE))
         .collect();
@@ -316,19 +341,12 @@ pub fn choke_points(
     }
 }
 
-fn top_k<T>(v: &mut Vec<T>, k: usize, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) {
-    if v.len() > k && k > 0 {
-        v.select_nth_unstable_by(k - 1, &cmp);
-        v.truncate(k);
-    } else if k == 0 {
-        v.clear();
-    }
-    v.sort_by(cmp);
-}
-
 /// For every node, how many targets it dominates (from a virtual root above
-/// the sources). Cooper, Harvey and Kennedy, "A Simple, Fast Dominance
-/// Algorithm" (2001), over the nodes the search reached.
+/// the sources), and the immediate dominator of every node ([`NONE`] when
+/// unreached; the root is index `n`). Semi-NCA: Lengauer–Tarjan
+/// semidominators with path compression, then nearest common ancestors in
+/// the depth-first tree (Georgiadis, Tarjan and Werneck 2006), all
+/// iterative so deep graphs cannot overflow the stack.
 fn dominator_cuts(
     g: &AttackGraph,
     r: &Reachability,
@@ -338,71 +356,86 @@ fn dominator_cuts(
 ) -> (Vec<u32>, Vec<u32>) {
     let n = g.node_count();
     let root = n as u32;
-    // Postorder numbers by an iterative depth-first search from the root.
-    let mut post = vec![NONE; n + 1];
-    let mut rpo: Vec<u32> = Vec::with_capacity(r.order.len() + 1);
-    let mut seen = vec![false; n + 1];
-    let mut stack: Vec<(u32, usize)> = vec![(root, 0)];
-    seen[n] = true;
-    let mut counter = 0u32;
+    // Preorder numbers by an iterative depth-first search from the root.
+    let mut pre = vec![NONE; n + 1];
+    let mut vertex: Vec<u32> = Vec::with_capacity(r.order.len() + 1);
+    let mut parent: Vec<u32> = Vec::with_capacity(r.order.len() + 1);
+    let mut stack: Vec<(u32, u32)> = vec![(root, 0)];
+    pre[n] = 0;
+    vertex.push(root);
+    parent.push(NONE);
     while let Some(top) = stack.last_mut() {
         let (v, i) = *top;
         top.1 += 1;
         let next = if v == root {
-            sources.get(i).copied()
+            sources.get(i as usize).copied()
         } else {
-            g.out(v).get(i).map(|&ei| g.edges[ei as usize].to)
+            g.out_targets(v).get(i as usize).copied()
         };
         match next {
-            Some(w) => {
-                if (w as usize) < n && !seen[w as usize] {
-                    seen[w as usize] = true;
-                    stack.push((w, 0));
-                }
+            Some(w) if (w as usize) < n && pre[w as usize] == NONE => {
+                pre[w as usize] = vertex.len() as u32;
+                parent.push(pre[v as usize]);
+                vertex.push(w);
+                stack.push((w, 0));
             }
+            Some(_) => {}
             None => {
-                post[v as usize] = counter;
-                counter += 1;
-                rpo.push(v);
                 stack.pop();
             }
         }
     }
-    rpo.reverse();
+    let m = vertex.len();
+    // Everything below works on preorder numbers.
+    let mut semi: Vec<u32> = (0..m as u32).collect();
+    let mut label: Vec<u32> = (0..m as u32).collect();
+    let mut ancestor = vec![NONE; m];
+    let mut path: Vec<u32> = Vec::new();
+    for w in (1..m).rev() {
+        let node = vertex[w];
+        let mut best = semi[w];
+        let preds = g.in_sources(node).iter().map(|&p| pre[p as usize]);
+        let root_pred = is_source[node as usize].then_some(0u32);
+        for v in preds.chain(root_pred) {
+            if v == NONE {
+                continue;
+            }
+            // eval(v): the vertex of least semidominator on v's path in
+            // the forest, compressing the path on the way.
+            let u = if ancestor[v as usize] == NONE {
+                v
+            } else {
+                let mut x = v;
+                while ancestor[ancestor[x as usize] as usize] != NONE {
+                    path.push(x);
+                    x = ancestor[x as usize];
+                }
+                while let Some(y) = path.pop() {
+                    let a = ancestor[y as usize];
+                    if semi[label[a as usize] as usize] < semi[label[y as usize] as usize] {
+                        label[y as usize] = label[a as usize];
+                    }
+                    ancestor[y as usize] = ancestor[a as usize];
+                }
+                label[v as usize]
+            };
+            best = best.min(semi[u as usize]);
+        }
+        semi[w] = best;
+        ancestor[w] = parent[w];
+    }
+    let mut idom_pre = vec![0u32; m];
+    for w in 1..m {
+        let mut d = parent[w];
+        while d > semi[w] {
+            d = idom_pre[d as usize];
+        }
+        idom_pre[w] = d;
+    }
     let mut idom = vec![NONE; n + 1];
     idom[n] = root;
-    let intersect = |idom: &[u32], mut a: u32, mut b: u32| {
-        while a != b {
-            while post[a as usize] < post[b as usize] {
-                a = idom[a as usize];
-            }
-            while post[b as usize] < post[a as usize] {
-                b = idom[b as usize];
-            }
-        }
-        a
-    };
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for &b in rpo.iter().skip(1) {
-            let mut new = if is_source[b as usize] { root } else { NONE };
-            for &ei in g.inc(b) {
-                let p = g.edges[ei as usize].from;
-                if idom[p as usize] == NONE {
-                    continue;
-                }
-                new = if new == NONE {
-                    p
-                } else {
-                    intersect(&idom, p, new)
-                };
-            }
-            if new != NONE && idom[b as usize] != new {
-                idom[b as usize] = new;
-                changed = true;
-            }
-        }
+    for w in 1..m {
+        idom[vertex[w] as usize] = vertex[idom_pre[w] as usize];
     }
     let mut cuts = vec![0u32; n];
     for &t in targets {

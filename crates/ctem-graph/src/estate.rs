@@ -424,9 +424,6 @@ impl Path {
 pub struct ExposureReach {
     pub from_internet: bool,
     pub from_breach: bool,
-    /// A shortest path from the internet or an assumed-breach zone.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<Path>,
 }
 
 impl ExposureReach {
@@ -572,27 +569,12 @@ pub fn analyse_built(est: &Estate, built: Built, top: usize) -> EstateAnalysis {
     let likely = analysis::most_likely(g, &all);
     let fallback = all.first().copied().unwrap_or(0);
 
-    let exposures = est
-        .exposures
+    let exposures = built
+        .approach
         .iter()
-        .zip(&built.approach)
-        .map(|(e, &at)| {
-            let reached = at != analysis::NONE && combined.reached(at);
-            ExposureReach {
-                from_internet: at != analysis::NONE && from_internet.reached(at),
-                from_breach: at != analysis::NONE && from_breach.reached(at),
-                path: if reached {
-                    combined.path(g, at).map(|edges| {
-                        Path::from_edges(g, &edges, fallback).to_exposure(
-                            e,
-                            &est.assets[e.asset],
-                            est,
-                        )
-                    })
-                } else {
-                    None
-                },
-            }
+        .map(|&at| ExposureReach {
+            from_internet: at != analysis::NONE && from_internet.reached(at),
+            from_breach: at != analysis::NONE && from_breach.reached(at),
         })
         .collect();
 
@@ -665,6 +647,21 @@ pub fn analyse_built(est: &Estate, built: Built, top: usize) -> EstateAnalysis {
 }
 
 impl EstateAnalysis {
+    /// A shortest path from the internet or an assumed-breach zone to an
+    /// exposure, or `None` when it is unreachable. Built on demand: paths
+    /// for a million exposures are not needed at once.
+    pub fn exposure_path(&self, est: &Estate, exposure: usize) -> Option<Path> {
+        let e = est.exposures.get(exposure)?;
+        let at = *self.built.approach.get(exposure)?;
+        if at == analysis::NONE || !self.combined.reached(at) {
+            return None;
+        }
+        let g = &self.built.graph;
+        let fallback = self.built.internet.first().or(self.built.breach.first()).copied().unwrap_or(0);
+        let edges = self.combined.path(g, at)?;
+        Some(Path::from_edges(g, &edges, fallback).to_exposure(e, est.assets.get(e.asset)?, est))
+    }
+
     /// The blast radius of an exposure: what an attacker holds after
     /// exploiting it (as if its asset were compromised), or `None` for an
     /// unknown exposure.

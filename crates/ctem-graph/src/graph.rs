@@ -136,8 +136,14 @@ pub struct AttackGraph {
     pub labels: Vec<String>,
     out_start: Vec<u32>,
     out_edges: Vec<u32>,
+    /// Target of each entry of `out_edges`, contiguous for fast searches.
+    out_to: Vec<u32>,
+    /// `−ln p` of each entry of `out_edges`, for most-likely paths.
+    out_cost: Vec<f32>,
     in_start: Vec<u32>,
     in_edges: Vec<u32>,
+    /// Source of each entry of `in_edges`.
+    in_from: Vec<u32>,
 }
 
 impl AttackGraph {
@@ -154,6 +160,33 @@ impl AttackGraph {
         let n = n as usize;
         match (self.out_start.get(n), self.out_start.get(n + 1)) {
             (Some(&a), Some(&b)) => &self.out_edges[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// Targets of the edges leaving `n`, in the order of [`Self::out`].
+    pub fn out_targets(&self, n: NodeId) -> &[u32] {
+        let n = n as usize;
+        match (self.out_start.get(n), self.out_start.get(n + 1)) {
+            (Some(&a), Some(&b)) => &self.out_to[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// `−ln p` of the edges leaving `n`, in the order of [`Self::out`].
+    pub fn out_costs(&self, n: NodeId) -> &[f32] {
+        let n = n as usize;
+        match (self.out_start.get(n), self.out_start.get(n + 1)) {
+            (Some(&a), Some(&b)) => &self.out_cost[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// Sources of the edges entering `n`, in the order of [`Self::inc`].
+    pub fn in_sources(&self, n: NodeId) -> &[u32] {
+        let n = n as usize;
+        match (self.in_start.get(n), self.in_start.get(n + 1)) {
+            (Some(&a), Some(&b)) => &self.in_from[a as usize..b as usize],
             _ => &[],
         }
     }
@@ -189,6 +222,7 @@ pub struct Builder {
     g: AttackGraph,
     index: HashMap<(NodeKind, String), NodeId>,
     label_index: HashMap<String, u32>,
+    last_label: Option<(String, u32)>,
 }
 
 impl Builder {
@@ -212,14 +246,16 @@ impl Builder {
         if let Some(&id) = self.index.get(&(kind, name.to_string())) {
             return id;
         }
-        self.add_node(kind, name.to_string(), None)
+        let id = self.add_node(kind, name.to_string(), None);
+        self.index.insert((kind, name.to_string()), id);
+        id
     }
 
-    /// Creates a node without checking for duplicates (for generated graphs
-    /// whose names are unique by construction); `zone` is for display.
+    /// Creates a node without checking for duplicates and without indexing
+    /// it for [`Self::node`] (for graphs whose names are unique by
+    /// construction, which keeps large builds fast); `zone` is for display.
     pub fn add_node(&mut self, kind: NodeKind, name: String, zone: Option<String>) -> NodeId {
         let id = self.g.nodes.len() as NodeId;
-        self.index.insert((kind, name.clone()), id);
         self.g.nodes.push(Node { kind, name, zone });
         id
     }
@@ -236,7 +272,14 @@ impl Builder {
     }
 
     fn intern(&mut self, label: &str) -> u32 {
+        // Edges come in runs with the same label: skip the hash then.
+        if let Some((l, i)) = &self.last_label
+            && l == label
+        {
+            return *i;
+        }
         if let Some(&i) = self.label_index.get(label) {
+            self.last_label = Some((label.to_string(), i));
             return i;
         }
         let i = self.g.labels.len() as u32;
@@ -280,6 +323,12 @@ impl Builder {
         let n = self.g.nodes.len();
         let (os, oe) = csr(n, self.g.edges.iter().map(|e| e.from));
         let (is, ie) = csr(n, self.g.edges.iter().map(|e| e.to));
+        self.g.out_to = oe.iter().map(|&e| self.g.edges[e as usize].to).collect();
+        self.g.out_cost = oe
+            .iter()
+            .map(|&e| -self.g.edges[e as usize].p.ln().min(0.0))
+            .collect();
+        self.g.in_from = ie.iter().map(|&e| self.g.edges[e as usize].from).collect();
         self.g.out_start = os;
         self.g.out_edges = oe;
         self.g.in_start = is;

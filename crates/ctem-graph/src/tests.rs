@@ -40,8 +40,10 @@ fn exp(asset: usize, port: Option<u16>, vector: Vector, exploitable: bool, w: &s
     }
 }
 
-fn describe(r: &ExposureReach) -> String {
-    r.path.as_ref().map(Path::describe).unwrap_or_default()
+fn describe(a: &EstateAnalysis, est: &Estate, i: usize) -> String {
+    a.exposure_path(est, i)
+        .map(|p| p.describe())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -55,10 +57,10 @@ fn chain_of_footholds_reaches_the_database() {
     ];
     let a = analyse(&g, 20);
     assert!(a.exposures[0].from_internet);
-    assert_eq!(describe(&a.exposures[0]), "internet → dmz: web (CVE-WEB)");
+    assert_eq!(describe(&a, &g, 0), "internet → dmz: web (CVE-WEB)");
     assert!(a.exposures[2].reachable());
     assert_eq!(
-        describe(&a.exposures[2]),
+        describe(&a, &g, 2),
         "internet → dmz: web (CVE-WEB) → app: api (CVE-API) → data: db (CVE-DB)"
     );
     assert!(!a.exposures[3].reachable(), "corp has no flow from anywhere");
@@ -103,7 +105,7 @@ fn local_exposures_need_a_foothold_and_assumed_breach_is_an_entry() {
     let a = analyse(&g, 20);
     assert!(a.exposures[1].reachable(), "local on a foothold");
     assert_eq!(
-        describe(&a.exposures[1]),
+        describe(&a, &g, 1),
         "internet → dmz: web (CVE-WEB, then CVE-SUDO)"
     );
     assert!(!a.exposures[2].reachable());
@@ -112,8 +114,8 @@ fn local_exposures_need_a_foothold_and_assumed_breach_is_an_entry() {
     let a = analyse(&g, 20);
     assert!(a.exposures[3].from_breach && !a.exposures[3].from_internet);
     assert_eq!(
-        a.exposures[3].path.as_ref().map(|p| p.entry.as_str()),
-        Some("corp")
+        a.exposure_path(&g, 3).map(|p| p.entry),
+        Some("corp".to_string())
     );
     assert!(a.exposures[2].reachable(), "laptop became a foothold");
     assert!(a.exposures[0].from_internet && !a.exposures[0].from_breach);
