@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod attack;
 pub mod error;
 mod phases;
 pub mod workspace;

@@ -419,6 +419,12 @@ impl Path {
     }
 }
 
+/// A path from the edges of a search (for paths from other starting
+/// points than the analysis used).
+pub fn path_from_edges(g: &AttackGraph, edges: &[u32], fallback_entry: NodeId) -> Path {
+    Path::from_edges(g, edges, fallback_entry)
+}
+
 /// Whether and how an exposure is reached.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExposureReach {

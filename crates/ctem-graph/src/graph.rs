@@ -7,7 +7,7 @@
 //! (a port, a CVE, an Active Directory right) are interned, so a graph of
 //! millions of edges stays a few arrays of integers.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// Index of a node in [`AttackGraph::nodes`].
@@ -65,7 +65,7 @@ impl NodeKind {
 }
 
 /// What an edge stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EdgeKind {
     /// Network reachability: a zone reaches a listening service (a flow, a

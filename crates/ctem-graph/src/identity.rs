@@ -27,7 +27,7 @@ pub enum ObjectKind {
 }
 
 /// A directory object.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Object {
     /// Stable id: a SID, an object GUID, or the identity file's `id`.
     pub id: String,
@@ -38,7 +38,7 @@ pub struct Object {
 }
 
 /// A relation between two objects (by id).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Relation {
     pub from: String,
     pub to: String,
@@ -51,7 +51,7 @@ pub struct Relation {
 }
 
 /// Objects and relations from one or more sources.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Directory {
     pub objects: Vec<Object>,
     pub relations: Vec<Relation>,

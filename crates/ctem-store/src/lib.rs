@@ -19,11 +19,13 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod graph_sources;
 mod import;
 mod migrate;
 mod queries;
 
 pub use audit::AuditVerification;
+pub use graph_sources::{FixClaim, GraphSource};
 pub use import::{ImportMeta, ImportSummary, ImportTx};
 pub use queries::{
     CycleRecord, DecisionChange, EpssRow, ExposureRow, FeedSnapshot, ImportRecord, KevRow,

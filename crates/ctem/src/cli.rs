@@ -11,6 +11,7 @@ The CTEM loop, in order:
   ctem feeds update --from FILE  load CISA KEV / FIRST EPSS snapshots
   ctem validate --import FILE    record red-team / BAS / analyst results (validation)
   ctem prioritise                tier every exposure, with its explanation
+  ctem graph                     attack paths, crown jewels and choke points
   ctem mobilise                  owners, due dates and remediation actions
   ctem report                    the funnel; `ctem report html --out FILE` for the page
   ctem cycle                     all of the above in order
@@ -130,6 +131,13 @@ pub enum Command {
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Attack paths: what an attacker can reach from the internet or an
+    /// assumed breach, the paths to each crown jewel, choke points; exports
+    /// (DOT, JSON, SVG) and identity imports (SharpHound, identity files).
+    Graph(crate::cmd_graph::GraphArgs),
+    /// Closure verification: mark exposures fixed; each closes only when a
+    /// rescan or a re-probe confirms it, and reopens with the reason if not.
+    Fixed(crate::cmd_graph::FixedArgs),
 }
 
 #[derive(Debug, Subcommand)]

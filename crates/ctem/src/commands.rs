@@ -77,6 +77,8 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
         Command::Cycle(args) => cycle(ctx, args),
         Command::Demo(args) => demo(ctx, args),
         Command::Cvss { vectors } => cvss(ctx, &vectors),
+        Command::Graph(args) => crate::cmd_graph::run(ctx, args),
+        Command::Fixed(args) => crate::cmd_graph::fixed(ctx, args),
         Command::Audit(AuditCmd::Verify) => {
             let store = ctx.ws.open_store()?;
             let v = store.verify_audit()?;
