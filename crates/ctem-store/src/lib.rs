@@ -27,6 +27,7 @@ mod queries;
 pub use audit::AuditVerification;
 pub use graph_sources::{FixClaim, GraphSource};
 pub use import::{ImportMeta, ImportSummary, ImportTx};
+pub use migrate::SCHEMA_VERSION;
 pub use queries::{
     CycleRecord, DecisionChange, EpssRow, ExposureRow, FeedSnapshot, ImportRecord, KevRow,
     StateDigest,
