@@ -327,3 +327,46 @@ pub fn attack_graph(store: &Store, scope: &Scope) -> Result<(Attack, Vec<ctem_st
     let a = crate::phases::assess(store, scope)?;
     Ok((a.attack, store.graph_sources()?))
 }
+
+/// The report's attack-path section.
+pub fn report_section(attack: &Attack) -> ctem_report::AttackSection {
+    let a = &attack.analysis;
+    ctem_report::AttackSection {
+        jewels: a
+            .jewels
+            .iter()
+            .map(|j| ctem_report::JewelRow {
+                crown_jewel: j.crown_jewel.clone(),
+                reached_from: match (j.from_internet, j.from_breach) {
+                    (true, true) => "the internet and the assumed breach",
+                    (true, false) => "the internet",
+                    (false, true) => "the assumed breach",
+                    (false, false) => "nowhere: not reachable",
+                }
+                .into(),
+                shortest: j.shortest.as_ref().map(|p| p.describe()),
+                most_likely: j
+                    .most_likely
+                    .as_ref()
+                    .filter(|p| Some(*p) != j.shortest.as_ref())
+                    .map(|p| format!("{} (likelihood {:.2})", p.describe(), p.likelihood)),
+            })
+            .collect(),
+        choke_points: a
+            .chokes
+            .iter()
+            .take(10)
+            .map(|c| ctem_report::ChokeRow {
+                node: match &c.zone {
+                    Some(z) => format!("{z}: {}", c.node),
+                    None => c.node.clone(),
+                },
+                kind: c.kind.as_str().replace('_', " "),
+                cuts: c.cuts.clone(),
+                share: c.share,
+                fix: c.fix.clone(),
+            })
+            .collect(),
+        svg: ctem_graph::export::to_svg(a, 40),
+    }
+}

@@ -11,6 +11,7 @@
 pub mod attack;
 pub mod error;
 mod phases;
+pub mod probe;
 pub mod workspace;
 
 pub use error::{Error, ErrorKind, Result};

@@ -861,6 +861,7 @@ pub fn report_data(store: &Store, scope: &Scope) -> Result<ReportData> {
         actions,
         feeds,
         warnings,
+        attack: Some(crate::attack::report_section(&assess(store, scope)?.attack)),
     })
 }
 

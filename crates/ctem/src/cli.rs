@@ -173,9 +173,33 @@ pub struct GateArgs {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// A validation results file (JSON or CSV).
-    #[arg(long = "import", required = true)]
+    /// A validation results file: ctem's generic JSON or CSV, a MITRE
+    /// Caldera operation report or event logs, an Atomic Red Team CSV log.
+    #[arg(long = "import", required_unless_present_any = ["probe", "verdict"])]
     pub import: Vec<PathBuf>,
+    /// Safe active probes of the exposed ports the [probes] allow-list
+    /// permits: TCP, TLS facts, HTTP banners (docs/validation.md).
+    #[arg(long)]
+    pub probe: bool,
+    /// With --probe: print what would be contacted, contact nothing.
+    #[arg(long, requires = "probe")]
+    pub dry_run: bool,
+    /// An analyst's verdict on --exposure: exploitable, not_exploitable
+    /// (with --reason) or blocked_by_control (with --control).
+    #[arg(long, requires = "exposure", value_name = "RESULT")]
+    pub verdict: Option<String>,
+    /// The exposure id (or unique prefix) of --verdict.
+    #[arg(long)]
+    pub exposure: Option<String>,
+    /// Why it is not exploitable (--verdict not_exploitable).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// The control that blocked it (--verdict blocked_by_control).
+    #[arg(long)]
+    pub control: Option<String>,
+    /// What was done, briefly (--verdict).
+    #[arg(long)]
+    pub evidence: Option<String>,
     /// Tool name for CSV files (JSON files name their tool).
     #[arg(long, default_value = "csv import")]
     pub tool: String,

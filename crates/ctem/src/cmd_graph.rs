@@ -435,3 +435,125 @@ pub fn fixed(ctx: &Ctx, args: FixedArgs) -> Result<()> {
     }
     Ok(())
 }
+
+/// `ctem validate --probe [--dry-run]` and `ctem validate --verdict`.
+pub fn validate(ctx: &Ctx, v: crate::cli::ValidateArgs) -> Result<()> {
+    let mut store = ctx.ws.open_store()?;
+    if let Some(result) = &v.verdict {
+        let id = v.exposure.as_deref().unwrap_or_default();
+        let rec = crate::engine::probe::record_verdict(
+            &mut store,
+            id,
+            result,
+            v.control.clone(),
+            v.reason.clone(),
+            v.evidence.clone(),
+            &ctx.actor,
+        )?;
+        if ctx.output == Output::Json {
+            print_json(&rec)?;
+        } else {
+            println!(
+                "{}: {} (analyst verdict by {}){}",
+                rec.exposure_id,
+                rec.state,
+                rec.tool,
+                rec.reason
+                    .as_ref()
+                    .or(rec.control.as_ref())
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default()
+            );
+        }
+        if !v.probe {
+            println!("Run `ctem prioritise` to apply it to the tiers.");
+            return Ok(());
+        }
+    }
+    let scope = ctx.ws.load_scope()?;
+    let run = crate::engine::probe::run_probes(
+        &mut store,
+        &scope,
+        &ctem_probe::SystemNet,
+        v.dry_run,
+        &ctx.actor,
+    )?;
+    if ctx.output == Output::Json {
+        return print_json(&run);
+    }
+    if run.dry_run {
+        println!(
+            "dry run: {} endpoints; nothing is contacted (rate {} per second, timeout {} ms)",
+            run.plan.len(),
+            scope.probes.rate_per_second,
+            scope.probes.timeout_ms
+        );
+        let mut t = Table::new(&["target", "probes", "decision"]);
+        for p in &run.plan {
+            t.row(vec![
+                format!("{}:{}", p.host, p.port),
+                p.kinds
+                    .iter()
+                    .map(|k| format!("{k:?}").to_ascii_lowercase())
+                    .collect::<Vec<_>>()
+                    .join("+"),
+                p.note.clone(),
+            ]);
+        }
+        t.print();
+        return Ok(());
+    }
+    let contacted = run.outcomes.iter().filter(|o| o.refused.is_none()).count();
+    println!(
+        "probed {contacted} of {} endpoints (the others are outside the allow-list)",
+        run.outcomes.len()
+    );
+    let mut t = Table::new(&["exposure", "weakness", "target", "observed", "recorded", "closure"]);
+    for f in run.findings.iter().filter(|f| !f.observed.starts_with("not contacted")) {
+        t.row(vec![
+            f.exposure_id.chars().take(12).collect(),
+            f.weakness.clone(),
+            f.target.clone(),
+            f.observed.clone(),
+            f.recorded.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+            f.closure.clone().unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    t.print();
+    println!("Run `ctem prioritise` to apply the results to the tiers.");
+    Ok(())
+}
+
+/// The demo's attack-path section: crown jewels and choke points.
+pub fn print_attack_section(a: Option<&ctem_report::AttackSection>) {
+    let Some(a) = a else { return };
+    println!("Attack paths to crown jewels:");
+    for j in &a.jewels {
+        println!("  ★ {} — reached from {}", j.crown_jewel, j.reached_from);
+        if let Some(p) = &j.shortest {
+            println!("      shortest:    {p}");
+        }
+        if let Some(p) = &j.most_likely {
+            println!("      most likely: {p}");
+        }
+    }
+    if !a.choke_points.is_empty() {
+        println!("Choke points (fix one to cut every path to the crown jewels named):");
+        for (i, c) in a.choke_points.iter().take(5).enumerate() {
+            println!(
+                "  {}. {} ({}){} — {}",
+                i + 1,
+                c.node,
+                c.kind,
+                if c.cuts.is_empty() {
+                    format!(", path share {:.2}", c.share)
+                } else {
+                    format!(", cuts {}", c.cuts.join(", "))
+                },
+                c.fix
+            );
+        }
+    }
+    println!("  (ctem graph paths --to <crown jewel> follows a path step by step)");
+    println!();
+}

@@ -48,6 +48,7 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
             gate(&store, g.fail_on.as_deref())
         }
         Command::Explain { id } => explain(ctx, &id),
+        Command::Validate(v) if v.probe || v.verdict.is_some() => crate::cmd_graph::validate(ctx, v),
         Command::Validate(v) => {
             let mut store = ctx.ws.open_store()?;
             let mut out = Vec::new();
@@ -841,6 +842,7 @@ struct DemoOutput<'a> {
     final_list: &'a [ctem_report::Row],
     actions: &'a [ctem_report::Action],
     html: &'a Path,
+    attack: Option<&'a ctem_report::AttackSection>,
 }
 
 fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
@@ -935,6 +937,7 @@ fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
             final_list: &o.report.final_list,
             actions: &o.report.actions,
             html: &o.html,
+            attack: o.report.attack.as_ref(),
         });
     }
     println!(
@@ -945,6 +948,7 @@ fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
     println!();
     print_cycle(&o);
     println!();
+    crate::cmd_graph::print_attack_section(o.report.attack.as_ref());
     println!(
         "Explore: ctem --workspace {} explain <exposure>   |   report exposures --tier P2   |   mobilise",
         dir.display()
