@@ -142,7 +142,9 @@ pub(crate) fn complete_estate(
                 by_name.entry(normalise_host(short)).or_insert(i);
             }
         }
-        by_name.entry(normalise_host(&est.assets[i].name)).or_insert(i);
+        by_name
+            .entry(normalise_host(&est.assets[i].name))
+            .or_insert(i);
     }
     let mut ends: HashMap<&str, End> = HashMap::new();
     let mut tier_zero = Vec::new();
@@ -323,7 +325,10 @@ pub fn graph_summary(attack: &Attack, sources: Vec<ctem_store::GraphSource>) -> 
 }
 
 /// The attack graph of the workspace, from a fresh assessment.
-pub fn attack_graph(store: &Store, scope: &Scope) -> Result<(Attack, Vec<ctem_store::GraphSource>)> {
+pub fn attack_graph(
+    store: &Store,
+    scope: &Scope,
+) -> Result<(Attack, Vec<ctem_store::GraphSource>)> {
     let a = crate::phases::assess(store, scope)?;
     Ok((a.attack, store.graph_sources()?))
 }

@@ -66,20 +66,42 @@ fn host_of(r: &ExposureRow) -> Option<String> {
 
 fn tls_weakness(r: &ExposureRow) -> bool {
     let t = format!("{} {}", r.exposure.weakness.id, r.exposure.title).to_ascii_lowercase();
-    ["tls 1.0", "tls 1.1", "tlsv1.0", "tlsv1.1", "sslv3", "ssl 3", "weak cipher", "rc4", "3des", "sweet32", "deprecated tls", "poodle"]
-        .iter()
-        .any(|k| t.contains(k))
+    [
+        "tls 1.0",
+        "tls 1.1",
+        "tlsv1.0",
+        "tlsv1.1",
+        "sslv3",
+        "ssl 3",
+        "weak cipher",
+        "rc4",
+        "3des",
+        "sweet32",
+        "deprecated tls",
+        "poodle",
+    ]
+    .iter()
+    .any(|k| t.contains(k))
 }
 
+/// Endpoints (host, port) and what to probe there, with the exposures the
+/// probe speaks to.
+pub type Endpoints = BTreeMap<(String, u16), (Target, Vec<ExposureRow>)>;
+
 /// The exposures a probe can check, grouped by endpoint.
-pub fn probe_targets(store: &Store) -> Result<BTreeMap<(String, u16), (Target, Vec<ExposureRow>)>> {
-    let mut out: BTreeMap<(String, u16), (Target, Vec<ExposureRow>)> = BTreeMap::new();
+pub fn probe_targets(store: &Store) -> Result<Endpoints> {
+    let mut out: Endpoints = BTreeMap::new();
     for r in store.exposures(true)? {
         let (Some(port), Some(host)) = (r.exposure.port, host_of(&r)) else {
             continue;
         };
         let expect = r.exposure.component.as_ref().map(|c| Expect {
-            product: c.name.split_whitespace().next().unwrap_or(&c.name).to_string(),
+            product: c
+                .name
+                .split_whitespace()
+                .next()
+                .unwrap_or(&c.name)
+                .to_string(),
             version: c.version.clone(),
         });
         let entry = out.entry((host.clone(), port)).or_insert_with(|| {
@@ -103,7 +125,10 @@ pub fn probe_targets(store: &Store) -> Result<BTreeMap<(String, u16), (Target, V
 
 /// What an outcome says about one exposure: (observed, state to record,
 /// closure verdict: Some(true) gone, Some(false) still there).
-fn judge(o: &Outcome, r: &ExposureRow) -> (String, Option<(ValidationState, String)>, Option<bool>) {
+fn judge(
+    o: &Outcome,
+    r: &ExposureRow,
+) -> (String, Option<(ValidationState, String)>, Option<bool>) {
     if let Some(refusal) = &o.refused {
         return (format!("not contacted: {refusal}"), None, None);
     }
@@ -111,11 +136,19 @@ fn judge(o: &Outcome, r: &ExposureRow) -> (String, Option<(ValidationState, Stri
     match &o.tcp {
         Some(Tcp::Refused) => {
             let why = format!("{port} closed (connection refused) from the probe point");
-            return (why.clone(), Some((ValidationState::NotExploitable, why)), Some(true));
+            return (
+                why.clone(),
+                Some((ValidationState::NotExploitable, why)),
+                Some(true),
+            );
         }
         Some(Tcp::Timeout) => {
             let why = format!("{port} did not answer from the probe point (filtered)");
-            return (why.clone(), Some((ValidationState::NotExploitable, why)), Some(true));
+            return (
+                why.clone(),
+                Some((ValidationState::NotExploitable, why)),
+                Some(true),
+            );
         }
         Some(Tcp::Error(e)) => return (format!("{port}: {e}"), None, None),
         _ => {}
@@ -126,21 +159,41 @@ fn judge(o: &Outcome, r: &ExposureRow) -> (String, Option<(ValidationState, Stri
         let weak = !t.weak_versions.is_empty() || t.weak_cipher.is_some();
         let seen = format!(
             "TLS offers {}{}",
-            if t.versions.is_empty() { "nothing".to_string() } else { t.versions.join(", ") },
-            t.weak_cipher.as_ref().map(|c| format!("; accepts {c}")).unwrap_or_default()
+            if t.versions.is_empty() {
+                "nothing".to_string()
+            } else {
+                t.versions.join(", ")
+            },
+            t.weak_cipher
+                .as_ref()
+                .map(|c| format!("; accepts {c}"))
+                .unwrap_or_default()
         );
         return if weak {
             (seen, None, Some(false))
         } else {
             let why = format!("{seen}: no deprecated protocol or weak cipher accepted");
-            (why.clone(), Some((ValidationState::NotExploitable, why)), Some(true))
+            (
+                why.clone(),
+                Some((ValidationState::NotExploitable, why)),
+                Some(true),
+            )
         };
     }
     if let Some(h) = &o.http
         && let Some(verdict) = &h.verdict
     {
-        let banner = h.server.clone().or_else(|| h.powered_by.clone()).unwrap_or_default();
-        let version = r.exposure.component.as_ref().and_then(|c| c.version.clone()).unwrap_or_default();
+        let banner = h
+            .server
+            .clone()
+            .or_else(|| h.powered_by.clone())
+            .unwrap_or_default();
+        let version = r
+            .exposure
+            .component
+            .as_ref()
+            .and_then(|c| c.version.clone())
+            .unwrap_or_default();
         return match verdict.as_str() {
             "vulnerable version announced" => (
                 format!("banner `{banner}` announces the vulnerable version {version}"),
@@ -152,9 +205,17 @@ fn judge(o: &Outcome, r: &ExposureRow) -> (String, Option<(ValidationState, Stri
                     "banner `{banner}` announces {}, not the vulnerable {version}",
                     h.product_version.clone().unwrap_or_default()
                 );
-                (why.clone(), Some((ValidationState::NotExploitable, why)), Some(true))
+                (
+                    why.clone(),
+                    Some((ValidationState::NotExploitable, why)),
+                    Some(true),
+                )
             }
-            _ => (format!("{port} open; banner `{banner}` ({verdict})"), None, None),
+            _ => (
+                format!("{port} open; banner `{banner}` ({verdict})"),
+                None,
+                None,
+            ),
         };
     }
     (format!("{port} open"), None, None)

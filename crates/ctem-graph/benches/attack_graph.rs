@@ -8,7 +8,9 @@
 //! Run: `cargo bench -p ctem-graph --bench attack_graph`
 //! (`CTEM_BENCH_SCALE=0.1` for a tenth of the size).
 
-use ctem_graph::estate::{self, AssetNode, CrownJewel, End, Estate, ExposureNode, Flow, IdentityNode, Link, Vector};
+use ctem_graph::estate::{
+    self, AssetNode, CrownJewel, End, Estate, ExposureNode, Flow, IdentityNode, Link, Vector,
+};
 use ctem_graph::{EdgeKind, NodeKind};
 use std::time::Instant;
 
@@ -30,7 +32,9 @@ impl Rng {
     }
 }
 
-const PORTS: [u16; 12] = [22, 80, 443, 445, 1433, 3389, 5432, 6443, 8080, 8443, 9200, 27017];
+const PORTS: [u16; 12] = [
+    22, 80, 443, 445, 1433, 3389, 5432, 6443, 8080, 8443, 9200, 27017,
+];
 
 fn generate(scale: f64) -> Estate {
     let n = |x: f64| ((x * scale) as usize).max(1);
@@ -75,8 +79,16 @@ fn generate(scale: f64) -> Estate {
         let local = r.chance(0.3);
         est.exposures.push(ExposureNode {
             asset,
-            port: if local { None } else { Some(PORTS[r.below(12)]) },
-            vector: if local { Vector::Local } else { Vector::Network },
+            port: if local {
+                None
+            } else {
+                Some(PORTS[r.below(12)])
+            },
+            vector: if local {
+                Vector::Local
+            } else {
+                Vector::Network
+            },
             exploitable: r.chance(0.3),
             likelihood: 0.05 + (r.below(95) as f32) / 100.0,
             weakness: format!("CVE-2024-{}", 1000 + r.below(40_000)),
@@ -115,23 +127,43 @@ fn generate(scale: f64) -> Estate {
     for i in 0..humans + machines {
         for _ in 0..3 {
             let g = group(&mut r);
-            est.links.push(link(End::Identity(i), End::Identity(g), EdgeKind::Membership, "MemberOf"));
+            est.links.push(link(
+                End::Identity(i),
+                End::Identity(g),
+                EdgeKind::Membership,
+                "MemberOf",
+            ));
         }
     }
     for _ in 0..n(450_000.0) {
         let a = r.below(assets);
         let who = r.below(humans + machines);
-        est.links.push(link(End::Asset(a), End::Identity(who), EdgeKind::Credential, "HasSession"));
+        est.links.push(link(
+            End::Asset(a),
+            End::Identity(who),
+            EdgeKind::Credential,
+            "HasSession",
+        ));
     }
     for _ in 0..n(1_500_000.0) {
         let g = group(&mut r);
         let a = r.below(assets);
-        est.links.push(link(End::Identity(g), End::Asset(a), EdgeKind::Privilege, "AdminTo"));
+        est.links.push(link(
+            End::Identity(g),
+            End::Asset(a),
+            EdgeKind::Privilege,
+            "AdminTo",
+        ));
     }
     for _ in 0..n(1_150_000.0) {
         let from = r.below(ids);
         let to = r.below(ids);
-        est.links.push(link(End::Identity(from), End::Identity(to), EdgeKind::Privilege, "GenericAll"));
+        est.links.push(link(
+            End::Identity(from),
+            End::Identity(to),
+            EdgeKind::Privilege,
+            "GenericAll",
+        ));
     }
     for j in 0..50 {
         est.crown_jewels.push(CrownJewel {
@@ -194,7 +226,10 @@ fn main() {
     let blast = a.blast_radius(&est, 0, 5_000_000);
     let blast_s = t.elapsed().as_secs_f64();
     println!("attack graph benchmark (scale {scale})");
-    println!("  graph: {nodes} nodes, {edges} edges, {} exposures", est.exposures.len());
+    println!(
+        "  graph: {nodes} nodes, {edges} edges, {} exposures",
+        est.exposures.len()
+    );
     println!("  generate estate: {generated:.2} s");
     println!("  build graph:     {build:.2} s wall, {build_cpu}");
     println!(
@@ -235,9 +270,17 @@ fn main() {
     let c = cpu();
     let _ = ctem_graph::analysis::choke_points(g, &r, &all, &a.built.jewels, 20);
     let t_chk = cpu_since(c);
-    println!("  breakdown: one breadth-first search {t_bfs}, most likely paths {t_dij}, choke points {t_chk}");
+    println!(
+        "  breakdown: one breadth-first search {t_bfs}, most likely paths {t_dij}, choke points {t_chk}"
+    );
     if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
-        println!("  machine load average: {}", load.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
+        println!(
+            "  machine load average: {}",
+            load.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
     }
     // On a machine shared with other builds wall time counts their work
     // too; CPU time is what the analysis costs.
@@ -245,6 +288,10 @@ fn main() {
     println!(
         "  target: analyse ≤ 3 s: {} ({cost:.2} s by {})",
         if cost <= 3.0 { "met" } else { "NOT met" },
-        if analyse_cpu_s.is_some_and(|c| c < analyse) { "CPU time" } else { "wall time" }
+        if analyse_cpu_s.is_some_and(|c| c < analyse) {
+            "CPU time"
+        } else {
+            "wall time"
+        }
     );
 }

@@ -113,10 +113,7 @@ pub struct Likelihood {
 impl Likelihood {
     /// The likelihood of the most likely path to `n` (0 when unreachable).
     pub fn p(&self, n: NodeId) -> f64 {
-        self.cost
-            .get(n as usize)
-            .map(|c| (-c).exp())
-            .unwrap_or(0.0)
+        self.cost.get(n as usize).map(|c| (-c).exp()).unwrap_or(0.0)
     }
 
     pub fn path(&self, g: &AttackGraph, n: NodeId) -> Option<Vec<u32>> {

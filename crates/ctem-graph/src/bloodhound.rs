@@ -107,7 +107,11 @@ fn well_known(sid: &str) -> Option<(&'static str, ObjectKind, bool)> {
         "519" => ("Enterprise Admins", ObjectKind::Group, true),
         "526" => ("Key Admins", ObjectKind::Group, true),
         "527" => ("Enterprise Key Admins", ObjectKind::Group, true),
-        "498" => ("Enterprise Read-only Domain Controllers", ObjectKind::Group, false),
+        "498" => (
+            "Enterprise Read-only Domain Controllers",
+            ObjectKind::Group,
+            false,
+        ),
         _ => return None,
     })
 }
@@ -353,7 +357,11 @@ fn dir_name(s: &str) -> i64 {
 pub fn parse(bytes: &[u8], file: &str) -> Result<Directory, SourceError> {
     let raw: RawCollection = serde_json::from_slice(bytes).map_err(|e| {
         let cause = e.to_string();
-        let cause = cause.split(" at line").next().unwrap_or_default().to_string();
+        let cause = cause
+            .split(" at line")
+            .next()
+            .unwrap_or_default()
+            .to_string();
         SourceError::new(
             file,
             format!("line {}, column {}: ", e.line(), e.column()),
@@ -398,11 +406,20 @@ mod tests {
     fn broken_and_foreign_input_is_named() {
         let e = parse(b"{\"data\": [", "c.json").expect_err("truncated");
         assert!(e.to_string().starts_with("c.json: line 1, column"), "{e}");
-        let e = parse(b"{\"data\": [{}], \"meta\": {\"type\": \"users\", \"version\": 6}}", "u.json")
-            .expect_err("no id");
-        assert_eq!(e.to_string(), "u.json: data[0]: the object has no `ObjectIdentifier`");
-        let e = parse(b"{\"data\": [], \"meta\": {\"type\": \"users\", \"version\": 99}}", "u.json")
-            .expect_err("version");
+        let e = parse(
+            b"{\"data\": [{}], \"meta\": {\"type\": \"users\", \"version\": 6}}",
+            "u.json",
+        )
+        .expect_err("no id");
+        assert_eq!(
+            e.to_string(),
+            "u.json: data[0]: the object has no `ObjectIdentifier`"
+        );
+        let e = parse(
+            b"{\"data\": [], \"meta\": {\"type\": \"users\", \"version\": 99}}",
+            "u.json",
+        )
+        .expect_err("version");
         assert!(e.to_string().contains("version 99"));
         assert!(!sniff(b"{\"format\": \"ctem-validation/1\"}"));
     }
@@ -419,10 +436,18 @@ mod tests {
         let d = parse(users, "users.json").expect("valid");
         let rights: Vec<&str> = d.relations.iter().map(|r| r.right.as_str()).collect();
         assert_eq!(rights, ["ForceChangePassword", "MemberOf"]);
-        let du = d.objects.iter().find(|o| o.id.ends_with("-513")).expect("placeholder");
+        let du = d
+            .objects
+            .iter()
+            .find(|o| o.id.ends_with("-513"))
+            .expect("placeholder");
         assert_eq!(du.name, "Domain Users");
         assert!(!du.crown_jewel);
-        let bob = d.objects.iter().find(|o| o.id.ends_with("-1105")).expect("placeholder");
+        let bob = d
+            .objects
+            .iter()
+            .find(|o| o.id.ends_with("-1105"))
+            .expect("placeholder");
         assert_eq!(bob.kind, ObjectKind::Human);
     }
 }

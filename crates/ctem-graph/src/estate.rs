@@ -59,7 +59,9 @@ impl Flow {
     pub fn allows(&self, port: Option<u16>) -> bool {
         match port {
             None => true,
-            Some(p) => (self.ports.is_empty() || self.ports.contains(&p)) && !self.except.contains(&p),
+            Some(p) => {
+                (self.ports.is_empty() || self.ports.contains(&p)) && !self.except.contains(&p)
+            }
         }
     }
 }
@@ -219,7 +221,9 @@ pub fn build(est: &Estate) -> Built {
             approach.push(analysis::NONE);
             continue;
         };
-        let zone = est.assets[e.asset].zone.and_then(|z| zone_nodes.get(z).copied());
+        let zone = est.assets[e.asset]
+            .zone
+            .and_then(|z| zone_nodes.get(z).copied());
         let at = match (network_port(e), e.vector) {
             (Some(port), _) => service(&mut b, e.asset, port).unwrap_or(analysis::NONE),
             (None, Vector::Adjacent) => zone.unwrap_or(analysis::NONE),
@@ -393,17 +397,17 @@ impl Path {
 
     /// The path to an exposure: the path to where it is used, then the
     /// exposure on its asset.
-    fn to_exposure(mut self, e: &ExposureNode, asset: &AssetNode, est: &Estate) -> Path {
+    fn ending_at_exposure(mut self, e: &ExposureNode, asset: &AssetNode, est: &Estate) -> Path {
         let zone = asset.zone.and_then(|z| est.zones.get(z)).cloned();
         let last_is_asset = self
             .steps
             .last()
             .is_some_and(|s| s.kind == NodeKind::Asset && s.node == asset.name);
         if last_is_asset {
-            if let Some(last) = self.steps.last_mut() {
-                if last.label != e.weakness {
-                    last.label = format!("{}, then {}", last.label, e.weakness);
-                }
+            if let Some(last) = self.steps.last_mut()
+                && last.label != e.weakness
+            {
+                last.label = format!("{}, then {}", last.label, e.weakness);
             }
         } else {
             self.steps.push(Step {
@@ -541,15 +545,17 @@ fn fix_for(g: &AttackGraph, n: NodeId) -> String {
             }
             parts.join("; ")
         }
-        NodeKind::Zone | NodeKind::Internet => format!(
-            "segment zone {}: restrict the flows out of it",
-            node.name
-        ),
+        NodeKind::Zone | NodeKind::Internet => {
+            format!("segment zone {}: restrict the flows out of it", node.name)
+        }
         NodeKind::Human | NodeKind::NonHuman => format!(
             "remove excess privileges of {} and protect its credentials (no sessions on exposed hosts, MFA, rotation)",
             node.name
         ),
-        NodeKind::Group => format!("remove the group {}'s excess privileges or members", node.name),
+        NodeKind::Group => format!(
+            "remove the group {}'s excess privileges or members",
+            node.name
+        ),
         NodeKind::Domain => format!("review the trusts and ACLs of domain {}", node.name),
         NodeKind::CrownJewel => format!("isolate {}", node.name),
     }
@@ -663,9 +669,19 @@ impl EstateAnalysis {
             return None;
         }
         let g = &self.built.graph;
-        let fallback = self.built.internet.first().or(self.built.breach.first()).copied().unwrap_or(0);
+        let fallback = self
+            .built
+            .internet
+            .first()
+            .or(self.built.breach.first())
+            .copied()
+            .unwrap_or(0);
         let edges = self.combined.path(g, at)?;
-        Some(Path::from_edges(g, &edges, fallback).to_exposure(e, est.assets.get(e.asset)?, est))
+        Some(Path::from_edges(g, &edges, fallback).ending_at_exposure(
+            e,
+            est.assets.get(e.asset)?,
+            est,
+        ))
     }
 
     /// The blast radius of an exposure: what an attacker holds after
@@ -675,6 +691,11 @@ impl EstateAnalysis {
         let e = est.exposures.get(exposure)?;
         let start = *self.built.asset_nodes.get(e.asset)?;
         let mut seen = Vec::new();
-        Some(analysis::blast_radius(&self.built.graph, start, budget, &mut seen))
+        Some(analysis::blast_radius(
+            &self.built.graph,
+            start,
+            budget,
+            &mut seen,
+        ))
     }
 }

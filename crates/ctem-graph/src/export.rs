@@ -32,7 +32,10 @@ pub fn subgraph(a: &EstateAnalysis, max_nodes: usize) -> Subgraph {
         }
     };
     for &j in &a.built.jewels {
-        for path in [a.combined.path(g, j), a.likely.path(g, j)].into_iter().flatten() {
+        for path in [a.combined.path(g, j), a.likely.path(g, j)]
+            .into_iter()
+            .flatten()
+        {
             if nodes.len() >= max_nodes {
                 break;
             }
@@ -61,7 +64,10 @@ pub fn subgraph(a: &EstateAnalysis, max_nodes: usize) -> Subgraph {
             if !keep.contains(&edge.to) {
                 continue;
             }
-            let (df, dt) = (a.combined.dist[edge.from as usize], a.combined.dist[edge.to as usize]);
+            let (df, dt) = (
+                a.combined.dist[edge.from as usize],
+                a.combined.dist[edge.to as usize],
+            );
             if path_edges.contains(&e) || (df != NONE && dt == df + 1) {
                 edges.push(e);
             }

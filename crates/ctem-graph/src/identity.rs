@@ -197,14 +197,22 @@ pub const ASSET_PREFIX: &str = "asset:";
 fn line_col(text: &str, offset: usize) -> String {
     let before = text.get(..offset.min(text.len())).unwrap_or("");
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|s| s.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|s| s.chars().count())
+        .unwrap_or(0)
+        + 1;
     format!("line {line}, column {col}: ")
 }
 
 /// Parses ctem's identity file (`format = "ctem-identities/1"`).
 pub fn parse_identity_file(text: &str, file: &str) -> Result<Directory, SourceError> {
     let raw: RawFile = toml::from_str(text).map_err(|e| {
-        let pos = e.span().map(|s| line_col(text, s.start)).unwrap_or_default();
+        let pos = e
+            .span()
+            .map(|s| line_col(text, s.start))
+            .unwrap_or_default();
         SourceError::new(file, pos, e.message().trim().to_string())
     })?;
     if raw.format != "ctem-identities/1" {
@@ -411,17 +419,26 @@ kind = "ssh key"
 
     #[test]
     fn identity_file_mistakes_are_named() {
-        let e = parse_identity_file(&FILE.replace("group = \"dba\"", "group = \"dbas\""), "ids.toml")
-            .expect_err("unknown group");
+        let e = parse_identity_file(
+            &FILE.replace("group = \"dba\"", "group = \"dbas\""),
+            "ids.toml",
+        )
+        .expect_err("unknown group");
         assert_eq!(
             e.to_string(),
             "ids.toml: memberships[1]: identity `dbas` is not declared in [[identities]]"
         );
-        let e = parse_identity_file(&FILE.replace("kind = \"group\"", "kind = \"gang\""), "ids.toml")
-            .expect_err("bad kind");
+        let e = parse_identity_file(
+            &FILE.replace("kind = \"group\"", "kind = \"gang\""),
+            "ids.toml",
+        )
+        .expect_err("bad kind");
         assert!(e.to_string().contains("identities[2]: kind `gang`"), "{e}");
-        let e = parse_identity_file("format = \"ctem-identities/1\"\n[[identities]\n", "ids.toml")
-            .expect_err("broken toml");
+        let e = parse_identity_file(
+            "format = \"ctem-identities/1\"\n[[identities]\n",
+            "ids.toml",
+        )
+        .expect_err("broken toml");
         assert!(e.to_string().starts_with("ids.toml: line 2, column"), "{e}");
         let e = parse_identity_file("format = \"x\"", "ids.toml").expect_err("wrong format");
         assert!(e.to_string().contains("ctem-identities/1"));

@@ -29,7 +29,13 @@ fn estate() -> Estate {
     }
 }
 
-fn exp(asset: usize, port: Option<u16>, vector: Vector, exploitable: bool, w: &str) -> ExposureNode {
+fn exp(
+    asset: usize,
+    port: Option<u16>,
+    vector: Vector,
+    exploitable: bool,
+    w: &str,
+) -> ExposureNode {
     ExposureNode {
         asset,
         port,
@@ -63,7 +69,10 @@ fn chain_of_footholds_reaches_the_database() {
         describe(&a, &g, 2),
         "internet → dmz: web (CVE-WEB) → app: api (CVE-API) → data: db (CVE-DB)"
     );
-    assert!(!a.exposures[3].reachable(), "corp has no flow from anywhere");
+    assert!(
+        !a.exposures[3].reachable(),
+        "corp has no flow from anywhere"
+    );
     assert!(!a.exposures[0].from_breach, "no assumed breach declared");
 }
 
@@ -307,7 +316,10 @@ fn identity_paths_from_an_assumed_breach_and_blast_radius() {
         .collect();
     assert_eq!(cut, ["db", "laptop", "laptop:445", "alice@corp", "dba"]);
     let alice = a.chokes.iter().find(|c| c.node == "alice@corp");
-    assert!(alice.is_some_and(|c| c.fix.contains("credentials")), "{alice:?}");
+    assert!(
+        alice.is_some_and(|c| c.fix.contains("credentials")),
+        "{alice:?}"
+    );
 
     let blast = a.blast_radius(&g, 0, 1_000_000).expect("known exposure");
     assert!(blast.complete);
@@ -324,7 +336,16 @@ fn dominators_on_a_hand_built_graph() {
     let mut b = Builder::new();
     let [s, a, bb, c, d, e, t] =
         ["s", "a", "b", "c", "d", "e", "t"].map(|n| b.node(NodeKind::Asset, n));
-    for (x, y) in [(s, a), (s, bb), (a, c), (bb, c), (s, d), (c, t), (c, e), (e, t)] {
+    for (x, y) in [
+        (s, a),
+        (s, bb),
+        (a, c),
+        (bb, c),
+        (s, d),
+        (c, t),
+        (c, e),
+        (e, t),
+    ] {
         b.edge(x, y, EdgeKind::Privilege, 1.0, "");
     }
     b.edge(s, s, EdgeKind::Privilege, 1.0, "self-loops are ignored");
@@ -342,7 +363,11 @@ fn dominators_on_a_hand_built_graph() {
         .iter()
         .map(|n| (n.node, n.cuts, n.share))
         .collect();
-    assert_eq!(rest, vec![(a, 0, 0.5), (bb, 0, 0.5)], "e is on no shortest path");
+    assert_eq!(
+        rest,
+        vec![(a, 0, 0.5), (bb, 0, 0.5)],
+        "e is on no shortest path"
+    );
     assert!(!ch.on_paths[d as usize] && ch.on_paths[c as usize]);
     let none = analysis::bfs(&g, &[t]);
     assert_eq!(none.dist[s as usize], NONE);

@@ -5,7 +5,6 @@
 use crate::Expect;
 use serde::Serialize;
 
-
 /// What an HTTP server announced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HttpFacts {
@@ -115,9 +114,18 @@ mod tests {
 
     #[test]
     fn banners() {
-        assert_eq!(version_in("Apache/2.4.49 (Unix)", "apache").as_deref(), Some("2.4.49"));
-        assert_eq!(version_in("nginx/1.18.0", "NGINX").as_deref(), Some("1.18.0"));
-        assert_eq!(version_in("Microsoft-IIS/10.0", "microsoft-iis").as_deref(), Some("10.0"));
+        assert_eq!(
+            version_in("Apache/2.4.49 (Unix)", "apache").as_deref(),
+            Some("2.4.49")
+        );
+        assert_eq!(
+            version_in("nginx/1.18.0", "NGINX").as_deref(),
+            Some("1.18.0")
+        );
+        assert_eq!(
+            version_in("Microsoft-IIS/10.0", "microsoft-iis").as_deref(),
+            Some("10.0")
+        );
         assert_eq!(version_in("nginx", "nginx"), None);
         assert!(parse_head("garbage", None).is_none());
         assert!(parse_head("HTTP/1.1 abc\r\n", None).is_none());
@@ -125,7 +133,8 @@ mod tests {
             product: "apache".into(),
             version: Some("2.4.49".into()),
         };
-        let f = parse_head("HTTP/1.1 200 OK\r\nServer: Apache/2.4.51\r\n\r\n", Some(&e)).expect("head");
+        let f =
+            parse_head("HTTP/1.1 200 OK\r\nServer: Apache/2.4.51\r\n\r\n", Some(&e)).expect("head");
         assert_eq!(f.verdict.as_deref(), Some("other version announced"));
     }
 }

@@ -231,9 +231,7 @@ fn random32(seed: u64) -> [u8; 32] {
 fn host_matches(pattern: &str, host: &str) -> bool {
     let (p, h) = (pattern.to_ascii_lowercase(), host.to_ascii_lowercase());
     match p.strip_prefix("*.") {
-        Some(rest) => h
-            .split_once('.')
-            .is_some_and(|(_, tail)| tail == rest),
+        Some(rest) => h.split_once('.').is_some_and(|(_, tail)| tail == rest),
         None => p == h,
     }
 }
@@ -285,7 +283,9 @@ pub fn probe(
         let mut facts = TlsFacts::default();
         let mut best: Option<tls::Version> = None;
         for (i, v) in tls::Version::ALL.iter().enumerate() {
-            let Ok(mut c) = connect(limiter) else { continue };
+            let Ok(mut c) = connect(limiter) else {
+                continue;
+            };
             if let Ok(tls::Answer::Accepted {
                 version,
                 certificate,
@@ -293,7 +293,9 @@ pub fn probe(
             }) = tls::hello(&mut c, *v, false, sni, random32(i as u64))
             {
                 // A server may answer a lower version than offered.
-                let got = tls::Version::ALL.iter().find(|x| *x == v && version == wire(**x));
+                let got = tls::Version::ALL
+                    .iter()
+                    .find(|x| *x == v && version == wire(**x));
                 if let Some(got) = got {
                     facts.versions.push(got.name().to_string());
                     if got.is_weak() {
@@ -312,7 +314,8 @@ pub fn probe(
         }
         if let Some(v) = best
             && let Ok(mut c) = connect(limiter)
-            && let Ok(tls::Answer::Accepted { cipher, .. }) = tls::hello(&mut c, v, true, sni, random32(99))
+            && let Ok(tls::Answer::Accepted { cipher, .. }) =
+                tls::hello(&mut c, v, true, sni, random32(99))
         {
             facts.weak_cipher = tls::weak_cipher_name(cipher).map(str::to_string);
         }

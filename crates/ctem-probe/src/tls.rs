@@ -59,8 +59,8 @@ impl Version {
 /// ones, so a server that picks by its own preference still shows whether
 /// it accepts them in the weak-only hello.
 const STRONG: &[u16] = &[
-    0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0x009e, 0x009f, 0xc013, 0xc014, 0xc009,
-    0xc00a, 0x002f, 0x0035, 0x009c, 0x009d,
+    0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0x009e, 0x009f, 0xc013, 0xc014, 0xc009, 0xc00a,
+    0x002f, 0x0035, 0x009c, 0x009d,
 ];
 
 /// Weak suites: RC4, 3DES, DES, export, NULL and anonymous.
@@ -105,7 +105,12 @@ fn ext(v: &mut Vec<u8>, kind: u16, body: &[u8]) {
 /// `sni` is sent when it is a host name. `random` fills the client random
 /// and, for TLS 1.3, the key share (the handshake is never completed, so
 /// the key share need not be a real key).
-pub fn client_hello(version: Version, weak_only: bool, sni: Option<&str>, random: [u8; 32]) -> Vec<u8> {
+pub fn client_hello(
+    version: Version,
+    weak_only: bool,
+    sni: Option<&str>,
+    random: [u8; 32],
+) -> Vec<u8> {
     let mut body = Vec::new();
     let legacy = if version == Version::Tls13 {
         0x0303
@@ -120,7 +125,11 @@ pub fn client_hello(version: Version, weak_only: bool, sni: Option<&str>, random
     } else if weak_only {
         WEAK.iter().map(|(i, _)| *i).collect()
     } else {
-        STRONG.iter().copied().chain(WEAK.iter().map(|(i, _)| *i)).collect()
+        STRONG
+            .iter()
+            .copied()
+            .chain(WEAK.iter().map(|(i, _)| *i))
+            .collect()
     };
     suites.push(0x00ff); // renegotiation SCSV
     u16be(&mut body, (suites.len() * 2) as u16);
@@ -165,7 +174,14 @@ pub fn client_hello(version: Version, weak_only: bool, sni: Option<&str>, random
     hs.extend_from_slice(&body);
     let mut rec = vec![22u8];
     // The record layer says TLS 1.0 for compatibility, as browsers do.
-    u16be(&mut rec, if version == Version::Ssl3 { 0x0300 } else { 0x0301 });
+    u16be(
+        &mut rec,
+        if version == Version::Ssl3 {
+            0x0300
+        } else {
+            0x0301
+        },
+    );
     u16be(&mut rec, hs.len() as u16);
     rec.extend_from_slice(&hs);
     rec
@@ -223,7 +239,9 @@ pub fn read_answer(stream: &mut dyn Read) -> Answer {
         let mut cert = None;
         while off + 4 <= hs.len() {
             let t = hs[off];
-            let l = ((hs[off + 1] as usize) << 16) | ((hs[off + 2] as usize) << 8) | hs[off + 3] as usize;
+            let l = ((hs[off + 1] as usize) << 16)
+                | ((hs[off + 2] as usize) << 8)
+                | hs[off + 3] as usize;
             if off + 4 + l > hs.len() {
                 break;
             }
@@ -416,7 +434,13 @@ pub fn parse_certificate(der: &[u8]) -> Option<Certificate> {
 }
 
 /// Sends one ClientHello and reads the answer.
-pub fn hello(stream: &mut dyn ReadWrite, version: Version, weak_only: bool, sni: Option<&str>, random: [u8; 32]) -> std::io::Result<Answer> {
+pub fn hello(
+    stream: &mut dyn ReadWrite,
+    version: Version,
+    weak_only: bool,
+    sni: Option<&str>,
+    random: [u8; 32],
+) -> std::io::Result<Answer> {
     stream.write_all(&client_hello(version, weak_only, sni, random))?;
     stream.flush()?;
     Ok(read_answer(stream))
@@ -445,8 +469,14 @@ mod tests {
     #[test]
     fn garbage_answers_do_not_panic() {
         assert_eq!(read_answer(&mut &b""[..]), Answer::Closed);
-        assert_eq!(read_answer(&mut &[21u8, 3, 1, 0, 2, 2, 70][..]), Answer::Alert(70));
-        assert_eq!(read_answer(&mut &[22u8, 3, 1, 0, 4, 2, 0, 0, 9][..]), Answer::Closed);
+        assert_eq!(
+            read_answer(&mut &[21u8, 3, 1, 0, 2, 2, 70][..]),
+            Answer::Alert(70)
+        );
+        assert_eq!(
+            read_answer(&mut &[22u8, 3, 1, 0, 4, 2, 0, 0, 9][..]),
+            Answer::Closed
+        );
         assert!(parse_certificate(&[0x30, 0x82, 0xff]).is_none());
         assert!(parse_certificate(b"").is_none());
     }

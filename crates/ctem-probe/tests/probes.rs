@@ -27,7 +27,12 @@ fn settings() -> Settings {
 }
 
 fn handshake(kind: u8, body: &[u8]) -> Vec<u8> {
-    let mut v = vec![kind, (body.len() >> 16) as u8, (body.len() >> 8) as u8, body.len() as u8];
+    let mut v = vec![
+        kind,
+        (body.len() >> 16) as u8,
+        (body.len() >> 8) as u8,
+        body.len() as u8,
+    ];
     v.extend_from_slice(body);
     v
 }
@@ -71,7 +76,11 @@ fn legacy_tls_server() -> SocketAddr {
                 .chunks(2)
                 .map(|c| u16::from_be_bytes([c[0], c[1]]))
                 .collect();
-            let cipher: u16 = if suites.contains(&0x002f) { 0x002f } else { 0x000a };
+            let cipher: u16 = if suites.contains(&0x002f) {
+                0x002f
+            } else {
+                0x000a
+            };
             let mut sh = vec![0x03, 0x01];
             sh.extend_from_slice(&[0x42; 32]);
             sh.push(0);
@@ -101,7 +110,8 @@ fn http_server(banner: &'static str) -> SocketAddr {
             let mut buf = [0u8; 1024];
             let _ = s.read(&mut buf);
             let _ = s.write_all(
-                format!("HTTP/1.1 200 OK\r\nServer: {banner}\r\nContent-Length: 0\r\n\r\n").as_bytes(),
+                format!("HTTP/1.1 200 OK\r\nServer: {banner}\r\nContent-Length: 0\r\n\r\n")
+                    .as_bytes(),
             );
         }
     });
@@ -124,13 +134,22 @@ fn tls_server_offering_only_tls_1_0() {
     let tls = o.tls.expect("tls facts");
     assert_eq!(tls.versions, ["TLS 1.0"]);
     assert_eq!(tls.weak_versions, ["TLS 1.0"]);
-    assert_eq!(tls.weak_cipher.as_deref(), Some("TLS_RSA_WITH_3DES_EDE_CBC_SHA"));
+    assert_eq!(
+        tls.weak_cipher.as_deref(),
+        Some("TLS_RSA_WITH_3DES_EDE_CBC_SHA")
+    );
     let cert = tls.certificate.expect("certificate in the clear");
     assert_eq!(cert.subject_cn.as_deref(), Some("legacy.test.example"));
-    assert_eq!(cert.names, ["legacy.test.example", "www.legacy.test.example"]);
+    assert_eq!(
+        cert.names,
+        ["legacy.test.example", "www.legacy.test.example"]
+    );
     assert_eq!(cert.not_after, NOT_AFTER);
     assert_eq!(tls.certificate_expired, Some(false));
-    assert_eq!(tls.certificate_days_left, Some((NOT_AFTER - 1_795_000_000) / 86_400));
+    assert_eq!(
+        tls.certificate_days_left,
+        Some((NOT_AFTER - 1_795_000_000) / 86_400)
+    );
 }
 
 #[test]
@@ -177,7 +196,13 @@ fn a_closed_port_is_reported_refused() {
         kinds: vec![Kind::Tcp, Kind::Http],
         expect: None,
     };
-    let o = ctem_probe::probe(&SystemNet, &loopback_only, &mut Limiter::new(50), &settings(), &t);
+    let o = ctem_probe::probe(
+        &SystemNet,
+        &loopback_only,
+        &mut Limiter::new(50),
+        &settings(),
+        &t,
+    );
     assert_eq!(o.tcp, Some(Tcp::Refused));
     assert!(o.http.is_none());
 }
@@ -224,7 +249,10 @@ fn targets_outside_the_allow_list_are_refused_before_any_connection() {
             host: "192.0.2.10".into()
         })
     );
-    assert!(net.resolved.lock().expect("lock").is_empty(), "not even resolved");
+    assert!(
+        net.resolved.lock().expect("lock").is_empty(),
+        "not even resolved"
+    );
     let smuggled = Target {
         host: "web.lab.example".into(),
         ..outside.clone()
@@ -237,8 +265,14 @@ fn targets_outside_the_allow_list_are_refused_before_any_connection() {
             address: "10.1.2.3".into()
         })
     );
-    assert_eq!(net.resolved.lock().expect("lock").as_slice(), ["web.lab.example"]);
-    assert!(net.connected.lock().expect("lock").is_empty(), "no connection was attempted");
+    assert_eq!(
+        net.resolved.lock().expect("lock").as_slice(),
+        ["web.lab.example"]
+    );
+    assert!(
+        net.connected.lock().expect("lock").is_empty(),
+        "no connection was attempted"
+    );
     // A dry run contacts nothing and says why.
     let plan = ctem_probe::plan(&permits, &[outside, smuggled]);
     assert!(!plan[0].allowed && plan[1].allowed);

@@ -132,13 +132,22 @@ impl Store {
     /// Marks an open exposure fixed: it becomes `fix_pending` until a
     /// rescan or re-probe confirms it. Returns the status it had; only an
     /// `open` exposure changes.
-    pub fn mark_fixed(&mut self, exposure_id: &str, note: Option<&str>, actor: &str) -> Result<Option<String>> {
+    pub fn mark_fixed(
+        &mut self,
+        exposure_id: &str,
+        note: Option<&str>,
+        actor: &str,
+    ) -> Result<Option<String>> {
         let path = self.path.clone();
         let e = |e| sqlite_err(&path, e);
         let now = ctem_model::now();
         let tx = self.conn.transaction().map_err(e)?;
         let status: Option<String> = tx
-            .query_row("SELECT status FROM exposures WHERE id = ?1", [exposure_id], |r| r.get(0))
+            .query_row(
+                "SELECT status FROM exposures WHERE id = ?1",
+                [exposure_id],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(e)?;
         if status.as_deref() != Some("open") {
@@ -156,7 +165,13 @@ impl Store {
         )
         .map_err(e)?;
         audit
-            .append(&tx, now, "exposure.fix_claimed", exposure_id, &serde_json::json!({"note": note}))
+            .append(
+                &tx,
+                now,
+                "exposure.fix_claimed",
+                exposure_id,
+                &serde_json::json!({"note": note}),
+            )
             .map_err(e)?;
         tx.commit().map_err(e)?;
         Ok(status)
@@ -165,13 +180,23 @@ impl Store {
     /// Settles a `fix_pending` exposure after a re-test: `verified` closes
     /// it (`resolved`), otherwise it reopens; `reason` says what the re-test
     /// saw. Returns false when the exposure was not `fix_pending`.
-    pub fn settle_fix(&mut self, exposure_id: &str, verified: bool, reason: &str, actor: &str) -> Result<bool> {
+    pub fn settle_fix(
+        &mut self,
+        exposure_id: &str,
+        verified: bool,
+        reason: &str,
+        actor: &str,
+    ) -> Result<bool> {
         let path = self.path.clone();
         let e = |e| sqlite_err(&path, e);
         let now = ctem_model::now();
         let tx = self.conn.transaction().map_err(e)?;
         let status: Option<String> = tx
-            .query_row("SELECT status FROM exposures WHERE id = ?1", [exposure_id], |r| r.get(0))
+            .query_row(
+                "SELECT status FROM exposures WHERE id = ?1",
+                [exposure_id],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(e)?;
         if status.as_deref() != Some("fix_pending") {
@@ -188,7 +213,11 @@ impl Store {
             .append(
                 &tx,
                 now,
-                if verified { "exposure.fix_verified" } else { "exposure.fix_failed" },
+                if verified {
+                    "exposure.fix_verified"
+                } else {
+                    "exposure.fix_failed"
+                },
                 exposure_id,
                 &serde_json::json!({"reason": reason}),
             )

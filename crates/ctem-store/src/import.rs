@@ -423,7 +423,10 @@ impl ImportTx<'_> {
                 &self.tx,
                 id,
                 true,
-                &format!("absent from a complete rescan by {} (import {import_id})", self.meta.tool),
+                &format!(
+                    "absent from a complete rescan by {} (import {import_id})",
+                    self.meta.tool
+                ),
                 at,
             )
             .map_err(|e| sqlite_err(&self.path, e))?;

@@ -257,7 +257,13 @@ fn a_fixed_exposure_closes_only_when_a_rescan_confirms_it() {
     let mut s = Store::open_in_memory().expect("store");
     let f1 = finding("nessus", host_by_fqdn(), "CVE-2024-6387", "openssh");
     let f2 = finding("nessus", host_by_fqdn(), "CVE-2023-38408", "openssh");
-    import(&mut s, "nessus", 100, &[f1.clone(), f2.clone()], &[host_by_fqdn()]);
+    import(
+        &mut s,
+        "nessus",
+        100,
+        &[f1.clone(), f2.clone()],
+        &[host_by_fqdn()],
+    );
     let ids: Vec<String> = s
         .exposures(true)
         .expect("rows")
@@ -267,20 +273,30 @@ fn a_fixed_exposure_closes_only_when_a_rescan_confirms_it() {
     assert_eq!(ids.len(), 2);
     for id in &ids {
         assert_eq!(
-            s.mark_fixed(id, Some("patched"), "alice").expect("mark").as_deref(),
+            s.mark_fixed(id, Some("patched"), "alice")
+                .expect("mark")
+                .as_deref(),
             Some("open")
         );
     }
     // Marking twice changes nothing.
     assert_eq!(
-        s.mark_fixed(&ids[0], None, "alice").expect("mark").as_deref(),
+        s.mark_fixed(&ids[0], None, "alice")
+            .expect("mark")
+            .as_deref(),
         Some("fix_pending")
     );
     let status = |s: &Store, id: &str| s.exposure(id).expect("q").expect("row").exposure.status;
     assert_eq!(status(&s, &ids[0]), ExposureStatus::FixPending);
 
     // The rescan still shows CVE-2024-6387 but not CVE-2023-38408.
-    import(&mut s, "nessus", 200, &[f1.clone()], &[host_by_fqdn()]);
+    import(
+        &mut s,
+        "nessus",
+        200,
+        std::slice::from_ref(&f1),
+        &[host_by_fqdn()],
+    );
     let still = s
         .exposures(false)
         .expect("rows")
@@ -304,14 +320,27 @@ fn a_fixed_exposure_closes_only_when_a_rescan_confirms_it() {
     );
     assert_eq!(of(&gone.exposure.id).outcome, "verified");
     let log = s.audit_log(None).expect("log");
-    assert!(log.iter().any(|e| e.action == "exposure.fix_failed" && e.subject == still.exposure.id));
+    assert!(
+        log.iter()
+            .any(|e| e.action == "exposure.fix_failed" && e.subject == still.exposure.id)
+    );
 
     // A re-probe settles a claim too.
-    s.mark_fixed(&still.exposure.id, None, "alice").expect("mark");
-    assert!(!s.settle_fix(&gone.exposure.id, true, "x", "probe").expect("not pending"));
-    assert!(s
-        .settle_fix(&still.exposure.id, false, "banner still shows OpenSSH 8.9p1", "probe")
-        .expect("settle"));
+    s.mark_fixed(&still.exposure.id, None, "alice")
+        .expect("mark");
+    assert!(
+        !s.settle_fix(&gone.exposure.id, true, "x", "probe")
+            .expect("not pending")
+    );
+    assert!(
+        s.settle_fix(
+            &still.exposure.id,
+            false,
+            "banner still shows OpenSSH 8.9p1",
+            "probe"
+        )
+        .expect("settle")
+    );
     assert_eq!(status(&s, &still.exposure.id), ExposureStatus::Open);
     assert!(s.verify_audit().expect("verify").problem.is_none());
 }

@@ -142,7 +142,8 @@ pub fn parse(
         Some(b'{') | Some(b'[') => {
             // ctem's own format names itself; Caldera's report and event
             // logs are told apart by their keys.
-            let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| json_err(&e, file))?;
+            let v: serde_json::Value =
+                serde_json::from_slice(bytes).map_err(|e| json_err(&e, file))?;
             if v.get("format").is_some() {
                 return parse_json(bytes, file);
             }
@@ -156,7 +157,9 @@ pub fn parse(
             }
             Err(ValidateError::File {
                 file: file.to_string(),
-                cause: "not a ctem-validation/1 file, a Caldera operation report or Caldera event logs".into(),
+                cause:
+                    "not a ctem-validation/1 file, a Caldera operation report or Caldera event logs"
+                        .into(),
             })
         }
         _ if tools::is_atomic_csv(&String::from_utf8_lossy(&bytes[..bytes.len().min(4096)])) => {

@@ -27,7 +27,10 @@ pub fn weakness_in(text: &str) -> Option<String> {
             let body = &id[prefix.len()..];
             let ok = if prefix == "CVE-" {
                 body.split_once('-').is_some_and(|(y, n)| {
-                    y.len() == 4 && y.chars().all(|c| c.is_ascii_digit()) && n.len() >= 4 && n.chars().all(|c| c.is_ascii_digit())
+                    y.len() == 4
+                        && y.chars().all(|c| c.is_ascii_digit())
+                        && n.len() >= 4
+                        && n.chars().all(|c| c.is_ascii_digit())
                 })
             } else {
                 body.len() == 14
@@ -51,7 +54,11 @@ fn s<'a>(v: &'a Value, k: &str) -> &'a str {
 
 /// Caldera link status: 0 success, 1 error, 124 timeout; others (queued,
 /// discarded, collected, untrusted) are not results.
-fn caldera_state(status: i64, ability: &str, technique: &str) -> Option<(ValidationState, Option<String>)> {
+fn caldera_state(
+    status: i64,
+    ability: &str,
+    technique: &str,
+) -> Option<(ValidationState, Option<String>)> {
     match status {
         0 => Some((ValidationState::Exploitable, None)),
         1 => Some((
@@ -60,23 +67,39 @@ fn caldera_state(status: i64, ability: &str, technique: &str) -> Option<(Validat
         )),
         124 => Some((
             ValidationState::NotExploitable,
-            Some(format!("Caldera ability `{ability}` ({technique}) timed out")),
+            Some(format!(
+                "Caldera ability `{ability}` ({technique}) timed out"
+            )),
         )),
         _ => None,
     }
 }
 
+/// One executed Caldera step, as both formats give it.
+struct StepView<'a> {
+    host: &'a str,
+    ability: &'a str,
+    description: &'a str,
+    technique: &'a str,
+    status: i64,
+    at: &'a str,
+    operation: &'a str,
+}
+
 fn step_result(
     file: &str,
     record: usize,
-    host: &str,
-    ability: &str,
-    description: &str,
-    technique: &str,
-    status: i64,
-    at: &str,
-    operation: &str,
+    st: StepView<'_>,
 ) -> Result<Option<ValidationResult>, ValidateError> {
+    let StepView {
+        host,
+        ability,
+        description,
+        technique,
+        status,
+        at,
+        operation,
+    } = st;
     let Some((state, reason)) = caldera_state(status, ability, technique) else {
         return Ok(None);
     };
@@ -92,8 +115,13 @@ fn step_result(
         record,
         cause: format!("time `{at}` is not RFC 3339"),
     })?;
-    let weakness = weakness_in(&format!("{ability} {description}"))
-        .unwrap_or_else(|| if technique.is_empty() { "unknown technique".into() } else { technique.to_string() });
+    let weakness = weakness_in(&format!("{ability} {description}")).unwrap_or_else(|| {
+        if technique.is_empty() {
+            "unknown technique".into()
+        } else {
+            technique.to_string()
+        }
+    });
     Ok(Some(ValidationResult {
         asset: host.trim().to_string(),
         weakness,
@@ -115,32 +143,46 @@ pub fn parse_caldera_report(v: &Value, file: &str) -> Result<ValidationFile, Val
         .and_then(Value::as_array)
         .map(|a| a.iter().map(|h| (s(h, "paw"), s(h, "host"))).collect())
         .unwrap_or_default();
-    let steps = v.get("steps").and_then(Value::as_object).ok_or_else(|| ValidateError::File {
-        file: file.into(),
-        cause: "a Caldera report needs `steps` (per agent)".into(),
-    })?;
+    let steps = v
+        .get("steps")
+        .and_then(Value::as_object)
+        .ok_or_else(|| ValidateError::File {
+            file: file.into(),
+            cause: "a Caldera report needs `steps` (per agent)".into(),
+        })?;
     let mut results = Vec::new();
     let mut n = 0;
     for (paw, agent) in steps {
         let host = hosts.get(paw.as_str()).copied().unwrap_or(paw.as_str());
-        for step in agent.get("steps").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]) {
+        for step in agent
+            .get("steps")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
             n += 1;
             let attack = step.get("attack").cloned().unwrap_or(Value::Null);
             let status = step.get("status").and_then(Value::as_i64).unwrap_or(-1);
-            let at = [s(step, "finish"), s(step, "run"), s(step, "agent_reported_time")]
-                .into_iter()
-                .find(|t| !t.is_empty())
-                .unwrap_or("");
+            let at = [
+                s(step, "finish"),
+                s(step, "run"),
+                s(step, "agent_reported_time"),
+            ]
+            .into_iter()
+            .find(|t| !t.is_empty())
+            .unwrap_or("");
             if let Some(r) = step_result(
                 file,
                 n,
-                host,
-                s(step, "name"),
-                s(step, "description"),
-                s(&attack, "technique_id"),
-                status,
-                at,
-                operation,
+                StepView {
+                    host,
+                    ability: s(step, "name"),
+                    description: s(step, "description"),
+                    technique: s(&attack, "technique_id"),
+                    status,
+                    at,
+                    operation,
+                },
             )? {
                 results.push(r);
             }
@@ -163,20 +205,26 @@ pub fn parse_caldera_events(list: &[Value], file: &str) -> Result<ValidationFile
         let attack = e.get("attack_metadata").cloned().unwrap_or(Value::Null);
         let op = e.get("operation_metadata").cloned().unwrap_or(Value::Null);
         let status = e.get("status").and_then(Value::as_i64).unwrap_or(-1);
-        let at = [s(e, "finished_timestamp"), s(e, "agent_reported_time"), s(e, "collected_timestamp")]
-            .into_iter()
-            .find(|t| !t.is_empty())
-            .unwrap_or("");
+        let at = [
+            s(e, "finished_timestamp"),
+            s(e, "agent_reported_time"),
+            s(e, "collected_timestamp"),
+        ]
+        .into_iter()
+        .find(|t| !t.is_empty())
+        .unwrap_or("");
         if let Some(r) = step_result(
             file,
             i + 1,
-            s(&agent, "host"),
-            s(&ability, "ability_name"),
-            s(&ability, "ability_description"),
-            s(&attack, "technique_id"),
-            status,
-            at,
-            s(&op, "operation_name"),
+            StepView {
+                host: s(&agent, "host"),
+                ability: s(&ability, "ability_name"),
+                description: s(&ability, "ability_description"),
+                technique: s(&attack, "technique_id"),
+                status,
+                at,
+                operation: s(&op, "operation_name"),
+            },
         )? {
             results.push(r);
         }
@@ -199,7 +247,9 @@ pub fn is_atomic_csv(head: &str) -> bool {
 /// `Username`, `GUID`, `ProcessId`, `ExitCode`. Exit code 0 is a success
 /// (the technique worked: exploitable), anything else a failure.
 pub fn parse_atomic_csv(bytes: &[u8], file: &str) -> Result<ValidationFile, ValidateError> {
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(bytes);
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
     let headers: Vec<String> = rdr
         .headers()
         .map_err(|e| ValidateError::File {
@@ -260,7 +310,11 @@ pub fn parse_atomic_csv(bytes: &[u8], file: &str) -> Result<ValidationFile, Vali
             state,
             control: None,
             reason,
-            evidence: Some(format!("Atomic Red Team {} `{}`", get(technique), get(test))),
+            evidence: Some(format!(
+                "Atomic Red Team {} `{}`",
+                get(technique),
+                get(test)
+            )),
             at,
         });
     }
@@ -283,10 +337,19 @@ mod tests {
 
     #[test]
     fn weakness_ids_in_text() {
-        assert_eq!(weakness_in("Exploit cve-2021-44228 (Log4Shell)").as_deref(), Some("CVE-2021-44228"));
-        assert_eq!(weakness_in("CVE-21-1 then CVE-2023-4966").as_deref(), Some("CVE-2023-4966"));
+        assert_eq!(
+            weakness_in("Exploit cve-2021-44228 (Log4Shell)").as_deref(),
+            Some("CVE-2021-44228")
+        );
+        assert_eq!(
+            weakness_in("CVE-21-1 then CVE-2023-4966").as_deref(),
+            Some("CVE-2023-4966")
+        );
         assert_eq!(weakness_in("Find files"), None);
-        assert_eq!(weakness_in("GHSA-JFH8-C2JP-5V3Q").as_deref(), Some("GHSA-jfh8-c2jp-5v3q"));
+        assert_eq!(
+            weakness_in("GHSA-JFH8-C2JP-5V3Q").as_deref(),
+            Some("GHSA-jfh8-c2jp-5v3q")
+        );
     }
 
     #[test]
@@ -303,6 +366,9 @@ mod tests {
         assert_eq!(f.results[1].state, ValidationState::NotExploitable);
         let bad = csv.replace("2026-11-20 10:05:00", "yesterday");
         let e = parse_atomic_csv(bad.as_bytes(), "art.csv").expect_err("bad time");
-        assert_eq!(e.to_string(), "art.csv: record 2: execution time `yesterday` is not a date and time");
+        assert_eq!(
+            e.to_string(),
+            "art.csv: record 2: execution time `yesterday` is not a date and time"
+        );
     }
 }

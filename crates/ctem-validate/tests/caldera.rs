@@ -11,7 +11,11 @@ fn fixtures() -> Option<PathBuf> {
         return None;
     };
     let dir = PathBuf::from(dir).join("caldera");
-    assert!(dir.is_dir(), "CTEM_FIXTURES/caldera missing: {}", dir.display());
+    assert!(
+        dir.is_dir(),
+        "CTEM_FIXTURES/caldera missing: {}",
+        dir.display()
+    );
     Some(dir)
 }
 
@@ -44,11 +48,17 @@ fn operation_report() {
         weakness_ids: vec!["CVE-2021-44228".into(), "T1005".into()],
     }];
     let m = match_results(&f, &cands);
-    assert_eq!(m.records.len(), 3, "the T1005 steps match an exposure that lists the technique");
-    assert!(f
-        .results
-        .iter()
-        .all(|r| !r.evidence.as_deref().unwrap_or("").contains("credentials.yml")));
+    assert_eq!(
+        m.records.len(),
+        3,
+        "the T1005 steps match an exposure that lists the technique"
+    );
+    assert!(f.results.iter().all(|r| {
+        !r.evidence
+            .as_deref()
+            .unwrap_or("")
+            .contains("credentials.yml")
+    }));
 }
 
 #[test]
@@ -57,8 +67,11 @@ fn event_logs() {
     let bytes = std::fs::read(dir.join("sample_operation_event_logs.json")).expect("read fixture");
     let f = parse(&bytes, "events.json", "", "").expect("valid logs");
     assert_eq!(f.results.len(), 5);
-    assert!(f.results.iter().all(|r| r.asset == "WORKSTATION1"
-        && r.state == ValidationState::Exploitable));
+    assert!(
+        f.results
+            .iter()
+            .all(|r| r.asset == "WORKSTATION1" && r.state == ValidationState::Exploitable)
+    );
     assert_eq!(f.results[0].weakness, "T1005");
     assert_eq!(f.results[0].at, 1_614_081_014, "2021-02-23T11:50:14Z");
 }
@@ -71,5 +84,8 @@ fn broken_caldera_input_is_named() {
     let e = parse(b"{\"steps\": {}", "op.json", "", "").expect_err("truncated");
     assert!(e.to_string().starts_with("op.json: line 1"), "{e}");
     let e = parse(b"[{\"x\": 1}]", "list.json", "", "").expect_err("unknown list");
-    assert!(e.to_string().contains("not a ctem-validation/1 file"), "{e}");
+    assert!(
+        e.to_string().contains("not a ctem-validation/1 file"),
+        "{e}"
+    );
 }

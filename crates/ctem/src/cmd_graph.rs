@@ -232,7 +232,14 @@ pub fn print_chokes(a: &Attack, n: usize) {
         return;
     }
     println!("Choke points (fixing one cuts every path to the crown jewels it names):");
-    let mut t = Table::new(&["#", "node", "kind", "cuts all paths to", "path share", "fix"]);
+    let mut t = Table::new(&[
+        "#",
+        "node",
+        "kind",
+        "cuts all paths to",
+        "path share",
+        "fix",
+    ]);
     for (i, c) in chokes.iter().enumerate() {
         t.row(vec![
             (i + 1).to_string(),
@@ -508,14 +515,22 @@ pub fn validate(ctx: &Ctx, v: crate::cli::ValidateArgs) -> Result<()> {
         "probed {contacted} of {} endpoints (the others are outside the allow-list)",
         run.outcomes.len()
     );
-    let mut t = Table::new(&["exposure", "weakness", "target", "observed", "recorded", "closure"]);
-    for f in run.findings.iter().filter(|f| !f.observed.starts_with("not contacted")) {
+    let mut t = Table::new(&[
+        "exposure", "weakness", "target", "observed", "recorded", "closure",
+    ]);
+    for f in run
+        .findings
+        .iter()
+        .filter(|f| !f.observed.starts_with("not contacted"))
+    {
         t.row(vec![
             f.exposure_id.chars().take(12).collect(),
             f.weakness.clone(),
             f.target.clone(),
             f.observed.clone(),
-            f.recorded.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+            f.recorded
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into()),
             f.closure.clone().unwrap_or_else(|| "-".into()),
         ]);
     }

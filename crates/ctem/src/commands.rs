@@ -48,7 +48,9 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
             gate(&store, g.fail_on.as_deref())
         }
         Command::Explain { id } => explain(ctx, &id),
-        Command::Validate(v) if v.probe || v.verdict.is_some() => crate::cmd_graph::validate(ctx, v),
+        Command::Validate(v) if v.probe || v.verdict.is_some() => {
+            crate::cmd_graph::validate(ctx, v)
+        }
         Command::Validate(v) => {
             let mut store = ctx.ws.open_store()?;
             let mut out = Vec::new();

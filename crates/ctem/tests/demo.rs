@@ -67,11 +67,13 @@ fn demo_runs_the_whole_loop_and_is_deterministic() {
         path.starts_with("internet → ") && path.ends_with("crown jewel claims"),
         "{path}"
     );
-    let chokes = first["attack"]["choke_points"].as_array().expect("choke points");
+    let chokes = first["attack"]["choke_points"]
+        .as_array()
+        .expect("choke points");
     assert!(
-        chokes
-            .iter()
-            .any(|c| c["cuts"].as_array().is_some_and(|v| v.iter().any(|x| x == "claims"))),
+        chokes.iter().any(|c| c["cuts"]
+            .as_array()
+            .is_some_and(|v| v.iter().any(|x| x == "claims"))),
         "a choke point cuts every path to claims: {chokes:?}"
     );
 
