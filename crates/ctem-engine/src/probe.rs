@@ -64,6 +64,39 @@ fn host_of(r: &ExposureRow) -> Option<String> {
         .filter(|h| !h.trim().is_empty())
 }
 
+/// Whether the finding names a web server or web application product.
+fn web_product(r: &ExposureRow) -> bool {
+    let c = r
+        .exposure
+        .component
+        .as_ref()
+        .map(|c| c.name.to_ascii_lowercase())
+        .unwrap_or_default();
+    let t = format!("{c} {}", r.exposure.title.to_ascii_lowercase());
+    [
+        "apache",
+        "httpd",
+        "nginx",
+        "tomcat",
+        "iis",
+        "jetty",
+        "lighttpd",
+        "caddy",
+        "openresty",
+        "weblogic",
+        "websphere",
+        "jboss",
+        "wildfly",
+        "confluence",
+        "jira",
+        "gitlab",
+        "jenkins",
+        "http",
+    ]
+    .iter()
+    .any(|k| t.contains(k))
+}
+
 fn tls_weakness(r: &ExposureRow) -> bool {
     let t = format!("{} {}", r.exposure.weakness.id, r.exposure.title).to_ascii_lowercase();
     [
@@ -117,6 +150,10 @@ pub fn probe_targets(store: &Store) -> Result<Endpoints> {
         });
         if entry.0.expect.is_none() {
             entry.0.expect = expect;
+        }
+        // A web product on an unusual port still gets a banner check.
+        if web_product(&r) && !entry.0.kinds.contains(&Kind::Http) {
+            entry.0.kinds.push(Kind::Http);
         }
         entry.1.push(r);
     }
