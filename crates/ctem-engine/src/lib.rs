@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod attack;
 pub mod changes;
 pub mod download;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod evidence;
 pub mod exec_report;
 pub mod mobilisation;
 mod phases;
+pub mod probe;
 pub mod workspace;
 
 pub use changes::{PolicyChange, change_reason};

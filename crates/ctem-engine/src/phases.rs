@@ -8,7 +8,7 @@
 
 use crate::changes::change_reason;
 use crate::error::{Error as CliError, Result};
-use ctem_graph::{AssetNode, ExposureNode, Flow, Graph, Vector};
+use ctem_graph::{AssetNode, Estate, ExposureNode, Flow, Vector};
 use ctem_model::{DAY, Decision, Tier, ValidationState, fmt_date, fmt_time};
 use ctem_prioritise::{CvssFact, EpssFact, Facts, KevFact, ServiceFact, ValidationFact};
 use ctem_report::{Action, FeedInfo, ReportData, Row, ServiceFunnel, Stage};
@@ -307,6 +307,8 @@ pub struct Assessment {
     pub facts: Vec<Facts>,
     pub kev: Option<FeedSnapshot>,
     pub epss: Option<FeedSnapshot>,
+    /// The attack graph and its analysis (`ctem graph`).
+    pub attack: crate::attack::Attack,
 }
 
 fn vector_of(av: ctem_intel::AttackVector) -> Vector {
@@ -364,20 +366,21 @@ pub fn assess(store: &Store, scope: &Scope) -> Result<Assessment> {
                 from: zone_idx(&f.from)?,
                 to: zone_idx(&f.to)?,
                 ports: f.ports.clone(),
+                except: Vec::new(),
+                label: f.description.clone().unwrap_or_default(),
             })
         })
         .collect();
-    let mut entries = vec![0];
-    entries.extend(
-        scope
-            .topology
-            .assumed_breach
-            .iter()
-            .filter_map(|z| zone_idx(z)),
-    );
+    let assumed_breach: Vec<usize> = scope
+        .topology
+        .assumed_breach
+        .iter()
+        .filter_map(|z| zone_idx(z))
+        .collect();
 
     let mut asset_index: HashMap<String, usize> = HashMap::new();
     let mut assets = Vec::new();
+    let mut asset_ids: Vec<ctem_model::AssetIdentity> = Vec::new();
     let mut facts = Vec::with_capacity(rows.len());
     let mut nodes = Vec::with_capacity(rows.len());
     for r in &rows {
@@ -389,6 +392,7 @@ pub fn assess(store: &Store, scope: &Scope) -> Result<Assessment> {
                 name: r.asset.name.clone(),
                 zone: zone.as_deref().and_then(zone_idx),
             });
+            asset_ids.push(id.clone());
             assets.len() - 1
         });
         let service = scope
@@ -534,42 +538,63 @@ pub fn assess(store: &Store, scope: &Scope) -> Result<Assessment> {
         let exploitable = (f.holds(ctem_scope::predicate::Predicate::ExploitableIntel, &th)
             || f.holds(ctem_scope::predicate::Predicate::Validated, &th))
             && !f.holds(ctem_scope::predicate::Predicate::Refuted, &th);
+        // How likely exploitation succeeds, for the most likely paths:
+        // validated 1.0, KEV 0.9, else the EPSS score.
+        let likelihood = if f.holds(ctem_scope::predicate::Predicate::Validated, &th) {
+            1.0
+        } else if f.kev.is_some() {
+            0.9
+        } else {
+            f.epss.as_ref().map(|e| e.score as f32).unwrap_or(0.5)
+        };
         nodes.push(ExposureNode {
             asset: ai,
             port: e.port,
             vector,
             exploitable,
+            likelihood,
             weakness: e.weakness.id.clone(),
         });
         facts.push(f);
     }
-    let graph = Graph {
+    let internet_zone = zones.iter().position(|z| z == "internet");
+    let internet_facing_zones: Vec<bool> = (0..zones.len())
+        .map(|z| {
+            flows
+                .iter()
+                .any(|f| Some(f.from) == internet_zone && f.to == z)
+        })
+        .collect();
+    let mut estate = Estate {
         zones,
         flows,
-        entries,
+        assumed_breach,
         assets,
         exposures: nodes,
+        ..Default::default()
     };
-    let analysis = ctem_graph::analyse(&graph);
+    crate::attack::complete_estate(store, scope, &mut estate, &asset_ids)?;
+    let analysis = ctem_graph::analyse(&estate, crate::attack::TOP_CHOKES);
+    let attack = crate::attack::Attack {
+        exposure_ids: rows.iter().map(|r| r.exposure.id.clone()).collect(),
+        analysis,
+        estate,
+    };
+    let mut blast_cache = HashMap::new();
+    let mut budget = crate::attack::blast_budget();
     for (i, f) in facts.iter_mut().enumerate() {
-        let reach = &analysis.exposures[i];
-        if reach.reachable {
-            f.reachable = Some(reach.describe());
-        }
-        let zone = graph.exposures[i].asset;
-        f.internet_facing = graph.assets[zone].zone.is_some_and(|z| {
-            analysis
-                .internet_facing_zones
-                .get(z)
-                .copied()
-                .unwrap_or(false)
-        });
+        f.reachable = crate::attack::explain_reach(&attack, i, &mut blast_cache, &mut budget);
+        let asset = attack.estate.exposures[i].asset;
+        f.internet_facing = attack.estate.assets[asset]
+            .zone
+            .is_some_and(|z| internet_facing_zones.get(z).copied().unwrap_or(false));
     }
     Ok(Assessment {
         rows,
         facts,
         kev: kev_snap,
         epss: epss_snap,
+        attack,
     })
 }
 
@@ -897,5 +922,6 @@ pub fn report_data(store: &Store, scope: &Scope) -> Result<ReportData> {
         actions,
         feeds,
         warnings,
+        attack: Some(crate::attack::report_section(&assess(store, scope)?.attack)),
     })
 }

@@ -312,7 +312,26 @@ impl ImportTx<'_> {
                     .map_err(self.e())?;
             }
             Some(old) => {
-                if old == ExposureStatus::Resolved {
+                if old == ExposureStatus::FixPending {
+                    // Closure verification: the rescan still shows it.
+                    let reason = format!("still reported by {} in import {import_id}", f.tool);
+                    self.summary.reopened += 1;
+                    crate::graph_sources::settle_claim(&self.tx, &id, false, &reason, at)
+                        .map_err(self.e())?;
+                    self.tx
+                        .prepare_cached("UPDATE exposures SET status = 'open', status_changed_at = ?2 WHERE id = ?1")
+                        .and_then(|mut s| s.execute(params![id, at]))
+                        .map_err(self.e())?;
+                    self.audit
+                        .append(
+                            &self.tx,
+                            at,
+                            "exposure.fix_failed",
+                            &id,
+                            &serde_json::json!({"reason": reason, "source": f.tool, "import": import_id}),
+                        )
+                        .map_err(self.e())?;
+                } else if old == ExposureStatus::Resolved {
                     self.summary.reopened += 1;
                     self.audit
                         .append(
@@ -399,6 +418,18 @@ impl ImportTx<'_> {
                 .prepare_cached("UPDATE exposures SET status = 'resolved', status_changed_at = ?2 WHERE id = ?1")
                 .and_then(|mut s| s.execute(params![id, at]))
                 .map_err(|e| sqlite_err(&self.path, e))?;
+            // A pending fix claim is verified by the complete rescan.
+            crate::graph_sources::settle_claim(
+                &self.tx,
+                id,
+                true,
+                &format!(
+                    "absent from a complete rescan by {} (import {import_id})",
+                    self.meta.tool
+                ),
+                at,
+            )
+            .map_err(|e| sqlite_err(&self.path, e))?;
             self.audit
                 .append(
                     &self.tx,

@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod graph_sources;
 mod import;
 mod migrate;
 mod mobilise;
@@ -26,6 +27,7 @@ mod policy;
 mod queries;
 
 pub use audit::AuditVerification;
+pub use graph_sources::{FixClaim, GraphSource};
 pub use import::{ImportMeta, ImportSummary, ImportTx};
 pub use migrate::SCHEMA_VERSION;
 pub use mobilise::{AcceptanceRow, ExposureHistory, TicketRow};

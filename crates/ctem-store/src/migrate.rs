@@ -16,6 +16,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_policy_and_feed_checks.sql"),
     ),
     (
+        4,
+        "attack graph sources and closure verification",
+        include_str!("../migrations/sqlite/0004_attack_graph_and_closure.sql"),
+    ),
+    (
         5,
         "mobilisation",
         include_str!("../migrations/sqlite/0005_mobilisation.sql"),

@@ -248,3 +248,99 @@ fn schema_is_versioned_and_reopening_is_idempotent() {
     assert_eq!(v1, ctem_store::SCHEMA_VERSION);
     assert_eq!(v1, v2);
 }
+
+/// Closure verification: a fix claim closes only when a complete rescan no
+/// longer shows the exposure; a rescan that still shows it reopens it and
+/// records why; a re-probe settles it the same way.
+#[test]
+fn a_fixed_exposure_closes_only_when_a_rescan_confirms_it() {
+    let mut s = Store::open_in_memory().expect("store");
+    let f1 = finding("nessus", host_by_fqdn(), "CVE-2024-6387", "openssh");
+    let f2 = finding("nessus", host_by_fqdn(), "CVE-2023-38408", "openssh");
+    import(
+        &mut s,
+        "nessus",
+        100,
+        &[f1.clone(), f2.clone()],
+        &[host_by_fqdn()],
+    );
+    let ids: Vec<String> = s
+        .exposures(true)
+        .expect("rows")
+        .iter()
+        .map(|r| r.exposure.id.clone())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    for id in &ids {
+        assert_eq!(
+            s.mark_fixed(id, Some("patched"), "alice")
+                .expect("mark")
+                .as_deref(),
+            Some("open")
+        );
+    }
+    // Marking twice changes nothing.
+    assert_eq!(
+        s.mark_fixed(&ids[0], None, "alice")
+            .expect("mark")
+            .as_deref(),
+        Some("fix_pending")
+    );
+    let status = |s: &Store, id: &str| s.exposure(id).expect("q").expect("row").exposure.status;
+    assert_eq!(status(&s, &ids[0]), ExposureStatus::FixPending);
+
+    // The rescan still shows CVE-2024-6387 but not CVE-2023-38408.
+    import(
+        &mut s,
+        "nessus",
+        200,
+        std::slice::from_ref(&f1),
+        &[host_by_fqdn()],
+    );
+    let still = s
+        .exposures(false)
+        .expect("rows")
+        .into_iter()
+        .find(|r| r.exposure.weakness.id == "CVE-2024-6387")
+        .expect("row");
+    assert_eq!(still.exposure.status, ExposureStatus::Open, "reopened");
+    let gone = s
+        .exposures(false)
+        .expect("rows")
+        .into_iter()
+        .find(|r| r.exposure.weakness.id == "CVE-2023-38408")
+        .expect("row");
+    assert_eq!(gone.exposure.status, ExposureStatus::Resolved, "closed");
+    let claims = s.fix_claims().expect("claims");
+    let of = |id: &str| claims.iter().find(|c| c.exposure_id == id).expect("claim");
+    assert_eq!(of(&still.exposure.id).outcome, "failed");
+    assert_eq!(
+        of(&still.exposure.id).reason.as_deref(),
+        Some("still reported by nessus in import 2")
+    );
+    assert_eq!(of(&gone.exposure.id).outcome, "verified");
+    let log = s.audit_log(None).expect("log");
+    assert!(
+        log.iter()
+            .any(|e| e.action == "exposure.fix_failed" && e.subject == still.exposure.id)
+    );
+
+    // A re-probe settles a claim too.
+    s.mark_fixed(&still.exposure.id, None, "alice")
+        .expect("mark");
+    assert!(
+        !s.settle_fix(&gone.exposure.id, true, "x", "probe")
+            .expect("not pending")
+    );
+    assert!(
+        s.settle_fix(
+            &still.exposure.id,
+            false,
+            "banner still shows OpenSSH 8.9p1",
+            "probe"
+        )
+        .expect("settle")
+    );
+    assert_eq!(status(&s, &still.exposure.id), ExposureStatus::Open);
+    assert!(s.verify_audit().expect("verify").problem.is_none());
+}

@@ -8,6 +8,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod tools;
+
 use ctem_model::{ValidationRecord, ValidationState, normalise_host, parse_time};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -136,15 +138,39 @@ pub fn parse(
     csv_method: &str,
 ) -> Result<ValidationFile, ValidateError> {
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-    if first == Some(&b'{') {
-        parse_json(bytes, file)
-    } else {
-        parse_csv(bytes, file, csv_tool, csv_method)
+    match first {
+        Some(b'{') | Some(b'[') => {
+            // ctem's own format names itself; Caldera's report and event
+            // logs are told apart by their keys.
+            let v: serde_json::Value =
+                serde_json::from_slice(bytes).map_err(|e| json_err(&e, file))?;
+            if v.get("format").is_some() {
+                return parse_json(bytes, file);
+            }
+            if v.get("steps").is_some() && v.get("host_group").is_some() {
+                return tools::parse_caldera_report(&v, file);
+            }
+            if let Some(list) = v.as_array()
+                && list.iter().any(|e| e.get("agent_metadata").is_some())
+            {
+                return tools::parse_caldera_events(list, file);
+            }
+            Err(ValidateError::File {
+                file: file.to_string(),
+                cause:
+                    "not a ctem-validation/1 file, a Caldera operation report or Caldera event logs"
+                        .into(),
+            })
+        }
+        _ if tools::is_atomic_csv(&String::from_utf8_lossy(&bytes[..bytes.len().min(4096)])) => {
+            tools::parse_atomic_csv(bytes, file)
+        }
+        _ => parse_csv(bytes, file, csv_tool, csv_method),
     }
 }
 
-fn parse_json(bytes: &[u8], file: &str) -> Result<ValidationFile, ValidateError> {
-    let raw: RawFile = serde_json::from_slice(bytes).map_err(|e| ValidateError::Json {
+fn json_err(e: &serde_json::Error, file: &str) -> ValidateError {
+    ValidateError::Json {
         file: file.to_string(),
         line: e.line(),
         column: e.column(),
@@ -154,7 +180,48 @@ fn parse_json(bytes: &[u8], file: &str) -> Result<ValidationFile, ValidateError>
             .next()
             .unwrap_or_default()
             .to_string(),
-    })?;
+    }
+}
+
+/// An analyst's verdict on one exposure, with evidence: the same checks as
+/// a result in a file (a reason for not_exploitable, a control for
+/// blocked_by_control).
+pub fn verdict(
+    exposure_id: &str,
+    result: &str,
+    control: Option<String>,
+    reason: Option<String>,
+    evidence: Option<String>,
+    analyst: &str,
+    at: i64,
+) -> Result<ValidationRecord, ValidateError> {
+    let r = convert(
+        RawResult {
+            asset: "-".into(),
+            weakness: "-".into(),
+            result: result.to_string(),
+            control,
+            reason,
+            evidence,
+            at: ctem_model::fmt_time(at),
+        },
+        "verdict",
+        1,
+    )?;
+    Ok(ValidationRecord {
+        exposure_id: exposure_id.to_string(),
+        state: r.state,
+        method: "analyst".into(),
+        tool: analyst.to_string(),
+        control: r.control,
+        reason: r.reason,
+        evidence: r.evidence,
+        validated_at: r.at,
+    })
+}
+
+fn parse_json(bytes: &[u8], file: &str) -> Result<ValidationFile, ValidateError> {
+    let raw: RawFile = serde_json::from_slice(bytes).map_err(|e| json_err(&e, file))?;
     if raw.format != "ctem-validation/1" {
         return Err(ValidateError::File {
             file: file.to_string(),

@@ -11,6 +11,7 @@ The CTEM loop, in order:
   ctem feeds update              download CISA KEV / FIRST EPSS (or --from FILE)
   ctem validate --import FILE    record red-team / BAS / analyst results (validation)
   ctem prioritise                tier every exposure, with its explanation
+  ctem graph                     attack paths, crown jewels and choke points
   ctem mobilise                  owners, due dates and remediation actions
   ctem report                    the funnel; `ctem report html --out FILE` for the page
   ctem cycle                     all of the above in order
@@ -153,6 +154,13 @@ pub enum Command {
     /// A compliance evidence pack (zip with index and SHA-256 manifest)
     /// mapped to NIS2, DORA, ENS or ISO 27001; or verify one.
     Evidence(crate::cmd_mobilise::EvidenceArgs),
+    /// Attack paths: what an attacker can reach from the internet or an
+    /// assumed breach, the paths to each crown jewel, choke points; exports
+    /// (DOT, JSON, SVG) and identity imports (SharpHound, identity files).
+    Graph(crate::cmd_graph::GraphArgs),
+    /// Closure verification: mark exposures fixed; each closes only when a
+    /// rescan or a re-probe confirms it, and reopens with the reason if not.
+    Fixed(crate::cmd_graph::FixedArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -194,9 +202,33 @@ pub struct GateArgs {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// A validation results file (JSON or CSV).
-    #[arg(long = "import", required = true)]
+    /// A validation results file: ctem's generic JSON or CSV, a MITRE
+    /// Caldera operation report or event logs, an Atomic Red Team CSV log.
+    #[arg(long = "import", required_unless_present_any = ["probe", "verdict"])]
     pub import: Vec<PathBuf>,
+    /// Safe active probes of the exposed ports the [probes] allow-list
+    /// permits: TCP, TLS facts, HTTP banners (docs/validation.md).
+    #[arg(long)]
+    pub probe: bool,
+    /// With --probe: print what would be contacted, contact nothing.
+    #[arg(long, requires = "probe")]
+    pub dry_run: bool,
+    /// An analyst's verdict on --exposure: exploitable, not_exploitable
+    /// (with --reason) or blocked_by_control (with --control).
+    #[arg(long, requires = "exposure", value_name = "RESULT")]
+    pub verdict: Option<String>,
+    /// The exposure id (or unique prefix) of --verdict.
+    #[arg(long)]
+    pub exposure: Option<String>,
+    /// Why it is not exploitable (--verdict not_exploitable).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// The control that blocked it (--verdict blocked_by_control).
+    #[arg(long)]
+    pub control: Option<String>,
+    /// What was done, briefly (--verdict).
+    #[arg(long)]
+    pub evidence: Option<String>,
     /// Tool name for CSV files (JSON files name their tool).
     #[arg(long, default_value = "csv import")]
     pub tool: String,

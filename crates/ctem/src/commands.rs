@@ -51,6 +51,9 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
             gate(&store, g.fail_on.as_deref())
         }
         Command::Explain { id } => explain(ctx, &id),
+        Command::Validate(v) if v.probe || v.verdict.is_some() => {
+            crate::cmd_graph::validate(ctx, v)
+        }
         Command::Validate(v) => {
             let mut store = ctx.ws.open_store()?;
             let mut out = Vec::new();
@@ -80,6 +83,8 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
         Command::Cycle(args) => cycle(ctx, args),
         Command::Demo(args) => demo(ctx, args),
         Command::Cvss { vectors } => cvss(ctx, &vectors),
+        Command::Graph(args) => crate::cmd_graph::run(ctx, args),
+        Command::Fixed(args) => crate::cmd_graph::fixed(ctx, args),
         Command::Audit(AuditCmd::Verify) => {
             let store = ctx.ws.open_store()?;
             let v = store.verify_audit()?;
@@ -754,6 +759,7 @@ struct DemoOutput<'a> {
     actions: &'a [ctem_report::Action],
     html: &'a Path,
     mobilisation: &'a crate::cmd_mobilise::DemoMobilisation,
+    attack: Option<&'a ctem_report::AttackSection>,
 }
 
 fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
@@ -850,6 +856,7 @@ fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
             actions: &o.report.actions,
             html: &o.html,
             mobilisation: &mobilisation,
+            attack: o.report.attack.as_ref(),
         });
     }
     println!(
@@ -877,6 +884,7 @@ fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
         mobilisation.evidence_manifest_sha256
     );
     println!();
+    crate::cmd_graph::print_attack_section(o.report.attack.as_ref());
     println!(
         "Explore: ctem --workspace {} explain <exposure>   |   report exposures --tier P2   |   mobilise",
         dir.display()

@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod cmd_feeds;
+pub mod cmd_graph;
 pub mod cmd_mobilise;
 pub mod cmd_prioritise;
 pub mod commands;

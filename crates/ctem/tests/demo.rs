@@ -55,6 +55,28 @@ fn demo_runs_the_whole_loop_and_is_deterministic() {
     );
     assert!(counts[4] > 0, "something is validated: {counts:?}");
 
+    // Attack paths and choke points for the crown jewels.
+    let jewels = first["attack"]["jewels"].as_array().expect("attack paths");
+    assert!(jewels.len() >= 3, "the demo's crown jewels: {jewels:?}");
+    let claims = jewels
+        .iter()
+        .find(|j| j["crown_jewel"] == "claims")
+        .expect("claims is a crown jewel");
+    let path = claims["shortest"].as_str().expect("claims is reachable");
+    assert!(
+        path.starts_with("internet → ") && path.ends_with("crown jewel claims"),
+        "{path}"
+    );
+    let chokes = first["attack"]["choke_points"]
+        .as_array()
+        .expect("choke points");
+    assert!(
+        chokes.iter().any(|c| c["cuts"]
+            .as_array()
+            .is_some_and(|v| v.iter().any(|x| x == "claims"))),
+        "a choke point cuts every path to claims: {chokes:?}"
+    );
+
     // The final list is the validated stage: owned, dated and explained.
     let fin = first["final"].as_array().expect("final list");
     assert_eq!(fin.len() as u64, counts[4]);
