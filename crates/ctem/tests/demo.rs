@@ -172,3 +172,34 @@ fn different_seeds_give_different_estates() {
         "the generated bulk depends on the seed"
     );
 }
+
+#[test]
+fn demo_writes_the_executive_report_and_an_evidence_pack() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let o = ctem_pdf(
+        d,
+        &[
+            "demo",
+            "--dir",
+            d.to_str().expect("utf-8 path"),
+            "--output",
+            "json",
+        ],
+    );
+    json(&o);
+    let html = std::fs::read_to_string(d.join("executive-report.html")).expect("executive report");
+    assert!(html.contains("<svg"), "charts are drawn");
+    assert!(d.join("evidence-dora.zip").is_file());
+    let chromium = std::process::Command::new("chromium")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if chromium {
+        let pdf = std::fs::read(d.join("executive-report.pdf"))
+            .expect("PDF written where Chromium exists");
+        assert!(pdf.starts_with(b"%PDF"));
+    } else {
+        eprintln!("skipped: the PDF check needs Chromium (apt-get install chromium)");
+    }
+}
