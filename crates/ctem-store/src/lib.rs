@@ -22,8 +22,14 @@ mod audit;
 mod import;
 mod migrate;
 mod queries;
+// ctem serve (issue 7): access control and the dashboard's read models.
+mod access;
+mod views;
 
+pub use access::{AcceptanceRecord, SessionRecord, TokenRecord, UserRecord};
 pub use audit::AuditVerification;
+pub use migrate::SCHEMA_VERSION;
+pub use views::{ExposureListRow, ExposurePage, ExposureQuery, ExposureSort, FunnelCounts};
 pub use import::{ImportMeta, ImportSummary, ImportTx};
 pub use queries::{
     CycleRecord, DecisionChange, EpssRow, ExposureRow, FeedSnapshot, ImportRecord, KevRow,

@@ -4,14 +4,21 @@
 use crate::{Result, Store, StoreError};
 
 /// `(version, name, sql)`, in order. Append; never edit a released one.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/sqlite/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        6,
+        "server",
+        include_str!("../migrations/sqlite/0006_server.sql"),
+    ),
+];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 6;
 
 pub(crate) fn migrate(store: &mut Store) -> Result<()> {
     store

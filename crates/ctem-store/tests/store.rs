@@ -245,6 +245,6 @@ fn schema_is_versioned_and_reopening_is_idempotent() {
     let v2 = Store::open(&path)
         .and_then(|s| s.schema_version())
         .expect("reopen");
-    assert_eq!(v1, 1);
+    assert_eq!(v1, ctem_store::SCHEMA_VERSION);
     assert_eq!(v1, v2);
 }
