@@ -75,6 +75,9 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
         Command::Mobilise { owner } => mobilise(ctx, owner.as_deref()),
         Command::Report { kind, out, tier } => report(ctx, kind, out, tier.as_deref()),
         Command::Cycle(args) => cycle(ctx, args),
+        Command::Serve(a) => crate::cmd_server::serve(ctx, a),
+        Command::Token(c) => crate::cmd_server::token(ctx, c),
+        Command::User(c) => crate::cmd_server::user(ctx, c),
         Command::Demo(args) => demo(ctx, args),
         Command::Cvss { vectors } => cvss(ctx, &vectors),
         Command::Audit(AuditCmd::Verify) => {

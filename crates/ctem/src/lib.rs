@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod cmd_server;
 pub mod commands;
 pub mod table;
 
