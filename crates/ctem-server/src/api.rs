@@ -15,7 +15,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use ctem_model::{RiskAcceptance, fmt_date};
 use ctem_store::{ExposureQuery, ExposureSort};
 use serde::{Deserialize, Serialize};

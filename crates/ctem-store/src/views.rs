@@ -98,7 +98,7 @@ impl Store {
         let limit = q.limit.clamp(1, 500);
         let mut wh: Vec<String> = Vec::new();
         let mut args: Vec<Value> = Vec::new();
-        let mut arg = |v: Value, args: &mut Vec<Value>| {
+        let arg = |v: Value, args: &mut Vec<Value>| {
             args.push(v);
             format!("?{}", args.len())
         };
