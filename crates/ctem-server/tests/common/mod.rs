@@ -1,5 +1,5 @@
 //! Test support: a demo workspace prioritised through the engine, users and
-//! tokens for every role, the server on 127.0.0.1:0, and a tiny HTTP/1.0
+//! tokens for every role, the server on 127.0.0.1:0, and a tiny HTTP/1.1
 //! client (loopback only).
 
 #![allow(dead_code, clippy::unwrap_used)]
@@ -38,15 +38,40 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &st
     assert!(addr.ip().is_loopback(), "tests talk to loopback only");
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(std::time::Duration::from_secs(120))).ok();
-    let mut req = format!("{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Length: {}\r\n", body.len());
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
     s.write_all(req.as_bytes()).expect("write");
     s.write_all(body).expect("write body");
+    // Read to the end of the body: by Content-Length when given (some
+    // servers keep the connection open despite `Connection: close`), else
+    // until the peer closes.
     let mut buf = Vec::new();
-    s.read_to_end(&mut buf).expect("read");
+    let mut tmp = [0u8; 64 * 1024];
+    let mut want: Option<usize> = None;
+    loop {
+        if want.is_none()
+            && let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n")
+        {
+            let head = String::from_utf8_lossy(&buf[..p]).to_ascii_lowercase();
+            want = Some(
+                head.lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .map_or(usize::MAX, |n| p + 4 + n),
+            );
+        }
+        if want.is_some_and(|w| buf.len() >= w) {
+            break;
+        }
+        let n = s.read(&mut tmp).expect("read");
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&tmp[..n]);
+    }
     let split = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("header end");
     let head = String::from_utf8_lossy(&buf[..split]).into_owned();
     let mut lines = head.split("\r\n");
@@ -55,11 +80,32 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &st
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|c| c.parse().ok())
         .expect("status line");
-    let headers = lines
+    let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
-    Resp { status, headers, body: buf[split + 4..].to_vec() }
+    let headers: Vec<(String, String)> = headers;
+    let raw = &buf[split + 4..];
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked"));
+    let body = if chunked { dechunk(raw) } else { raw.to_vec() };
+    Resp { status, headers, body }
+}
+
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") else { break };
+        let size = usize::from_str_radix(String::from_utf8_lossy(&raw[..eol]).split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
+        raw = &raw[eol + 2..];
+        if size == 0 || raw.len() < size {
+            break;
+        }
+        out.extend_from_slice(&raw[..size]);
+        raw = &raw[(size + 2).min(raw.len())..];
+    }
+    out
 }
 
 pub fn get(addr: SocketAddr, path: &str, token: &str) -> Resp {
