@@ -150,6 +150,13 @@ pub(crate) fn path_svg(hops: &[Hop]) -> String {
         } else {
             ("#eef2f8", "#5a6b8c")
         };
+        // The full names on hover, since boxes clip long ones.
+        let full = [Some(hop.zone.as_str()), hop.asset.as_deref(), hop.weakness.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · ");
+        o.push_str(&format!("<g><title>{}</title>", esc(&full)));
         o.push_str(&format!(
             "<rect x=\"{x}\" y=\"10\" width=\"{bw}\" height=\"{bh}\" rx=\"8\" fill=\"{fill}\" stroke=\"{stroke}\"/>\
 <text x=\"{tx}\" y=\"30\" font-size=\"12\" font-weight=\"600\" text-anchor=\"middle\" fill=\"#1d2433\">{zone}</text>",
@@ -170,6 +177,7 @@ pub(crate) fn path_svg(hops: &[Hop]) -> String {
                 tx = x + bw / 2
             ));
         }
+        o.push_str("</g>");
         if !last {
             let x1 = x + bw;
             o.push_str(&format!(
