@@ -76,7 +76,11 @@ pub fn router() -> Router<Arc<AppState>> {
 }
 
 async fn openapi() -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
+        .into_response()
 }
 
 /// `GET /healthz`: the process answers.
@@ -87,9 +91,19 @@ pub async fn healthz() -> Json<Value> {
 /// `GET /readyz`: the store answers and its schema is current.
 pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     match state.db(|s| Ok(s.schema_version()?)).await {
-        Ok(v) if v >= ctem_store::SCHEMA_VERSION => Json(json!({"status": "ready"})).into_response(),
-        Ok(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "schema out of date"}))).into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "store unavailable"}))).into_response(),
+        Ok(v) if v >= ctem_store::SCHEMA_VERSION => {
+            Json(json!({"status": "ready"})).into_response()
+        }
+        Ok(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "schema out of date"})),
+        )
+            .into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "store unavailable"})),
+        )
+            .into_response(),
     }
 }
 
@@ -110,7 +124,10 @@ fn stage_json(stages: [i64; 5]) -> Vec<Value> {
         .collect()
 }
 
-async fn funnel(State(state): State<Arc<AppState>>, ApiUser(p): ApiUser) -> Result<Json<Value>, ApiError> {
+async fn funnel(
+    State(state): State<Arc<AppState>>,
+    ApiUser(p): ApiUser,
+) -> Result<Json<Value>, ApiError> {
     let o = state.overview().await?;
     let filter = p.service_filter();
     let t = o.total(filter.as_deref());
@@ -135,7 +152,10 @@ async fn funnel(State(state): State<Arc<AppState>>, ApiUser(p): ApiUser) -> Resu
     })))
 }
 
-async fn kpis(State(state): State<Arc<AppState>>, ApiUser(p): ApiUser) -> Result<Json<Value>, ApiError> {
+async fn kpis(
+    State(state): State<Arc<AppState>>,
+    ApiUser(p): ApiUser,
+) -> Result<Json<Value>, ApiError> {
     let o = state.overview().await?;
     let t = o.total(p.service_filter().as_deref());
     let total: i64 = t.tiers.iter().sum();
@@ -165,7 +185,10 @@ pub struct ListQuery {
 }
 
 fn none_if_empty(s: &Option<String>) -> Option<String> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 /// Turns a list query into a store query limited to what `p` may see.
@@ -174,7 +197,9 @@ pub fn store_query(p: &Principal, q: &ListQuery) -> Result<ExposureQuery, ApiErr
         .map(|t| {
             ctem_model::Tier::parse(&t)
                 .map(|t| t.as_str().to_string())
-                .ok_or_else(|| ApiError::bad_request(format!("unknown tier `{t}`: use P1, P2, P3 or P4")))
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("unknown tier `{t}`: use P1, P2, P3 or P4"))
+                })
         })
         .transpose()?;
     let validation = none_if_empty(&q.validation)
@@ -191,7 +216,11 @@ pub fn store_query(p: &Principal, q: &ListQuery) -> Result<ExposureQuery, ApiErr
     let sort = match none_if_empty(&q.sort).as_deref() {
         None | Some("priority") => ExposureSort::Priority,
         Some("due") => ExposureSort::Due,
-        Some(o) => return Err(ApiError::bad_request(format!("unknown sort `{o}`: use priority or due"))),
+        Some(o) => {
+            return Err(ApiError::bad_request(format!(
+                "unknown sort `{o}`: use priority or due"
+            )));
+        }
     };
     Ok(ExposureQuery {
         tier,
@@ -251,9 +280,17 @@ pub fn parse_path(s: &str) -> Vec<Hop> {
                     }
                     _ => (rest.to_string(), None),
                 };
-                Hop { zone: zone.to_string(), asset: Some(asset), weakness }
+                Hop {
+                    zone: zone.to_string(),
+                    asset: Some(asset),
+                    weakness,
+                }
             }
-            None => Hop { zone: part.to_string(), asset: None, weakness: None },
+            None => Hop {
+                zone: part.to_string(),
+                asset: None,
+                weakness: None,
+            },
         })
         .collect()
 }
@@ -290,7 +327,12 @@ pub async fn load_detail(state: &AppState, p: &Principal, id: &str) -> Result<De
         .and_then(|f| f.value.strip_prefix("yes: "))
         .map(parse_path)
         .unwrap_or_default();
-    Ok(Detail { row, decision, acceptances, path })
+    Ok(Detail {
+        row,
+        decision,
+        acceptances,
+        path,
+    })
 }
 
 async fn exposure(
@@ -360,13 +402,18 @@ pub async fn do_accept(
         exposure_id: d.row.exposure.id.clone(),
         approver: p.actor.clone(),
         justification,
-        control: body.control.map(|c| c.trim().to_string()).filter(|c| !c.is_empty()),
+        control: body
+            .control
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty()),
         expires_at: now + days * ctem_model::DAY,
         created_at: now,
     };
     let actor = p.actor.clone();
     let a2 = a.clone();
-    let id = state.db(move |s| Ok(s.add_risk_acceptance(&a2, &actor)?)).await?;
+    let id = state
+        .db(move |s| Ok(s.add_risk_acceptance(&a2, &actor)?))
+        .await?;
     state.invalidate().await;
     Ok(ctem_store::AcceptanceRecord { id, acceptance: a })
 }
@@ -428,7 +475,10 @@ fn service_json(state: &AppState, o: &crate::state::Overview, id: &str) -> Optio
     }))
 }
 
-async fn services(State(state): State<Arc<AppState>>, ApiUser(p): ApiUser) -> Result<Json<Value>, ApiError> {
+async fn services(
+    State(state): State<Arc<AppState>>,
+    ApiUser(p): ApiUser,
+) -> Result<Json<Value>, ApiError> {
     let o = state.overview().await?;
     let scope = state.scope();
     let list: Vec<Value> = scope
@@ -472,7 +522,10 @@ async fn sla(
     })))
 }
 
-async fn actions(State(state): State<Arc<AppState>>, ApiUser(p): ApiUser) -> Result<Json<Value>, ApiError> {
+async fn actions(
+    State(state): State<Arc<AppState>>,
+    ApiUser(p): ApiUser,
+) -> Result<Json<Value>, ApiError> {
     let r = state.report().await?;
     let scope = state.scope();
     // A service owner sees the actions owned by their services' owners.
@@ -487,18 +540,28 @@ async fn actions(State(state): State<Arc<AppState>>, ApiUser(p): ApiUser) -> Res
         .iter()
         .filter(|a| match &owners {
             None => true,
-            Some(o) => a.owner.as_deref().is_some_and(|x| o.iter().any(|n| x.starts_with(n.as_str()))),
+            Some(o) => a
+                .owner
+                .as_deref()
+                .is_some_and(|x| o.iter().any(|n| x.starts_with(n.as_str()))),
         })
         .collect();
-    Ok(Json(json!({"actions": list, "generated_at": r.generated_at})))
+    Ok(Json(
+        json!({"actions": list, "generated_at": r.generated_at}),
+    ))
 }
 
-async fn imports(State(state): State<Arc<AppState>>, ApiUser(p): ApiUser) -> Result<Json<Value>, ApiError> {
+async fn imports(
+    State(state): State<Arc<AppState>>,
+    ApiUser(p): ApiUser,
+) -> Result<Json<Value>, ApiError> {
     if p.role == Role::ServiceOwner {
         return Err(ApiError::forbidden("list imports"));
     }
     let list = state.db(|s| Ok(s.imports()?)).await?;
-    Ok(Json(json!({"imports": list.into_iter().take(500).collect::<Vec<_>>()})))
+    Ok(Json(
+        json!({"imports": list.into_iter().take(500).collect::<Vec<_>>()}),
+    ))
 }
 
 /// Query of `POST /api/v1/imports`.
@@ -514,7 +577,13 @@ fn safe_name(s: &str) -> String {
     let base = s.rsplit(['/', '\\']).next().unwrap_or("");
     let mut n: String = base
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(100)
         .collect();
     n = n.trim_start_matches('.').to_string();
@@ -537,13 +606,20 @@ async fn upload(
         return Err(ApiError::forbidden("import reports"));
     }
     let dir = state.ws.dir.join("uploads");
-    tokio::fs::create_dir_all(&dir).await.map_err(ApiError::internal)?;
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(ApiError::internal)?;
     let stamp = ctem_model::fmt_time(ctem_model::now()).replace([':', '-'], "");
     let rand = crate::auth::random_hex(4).map_err(ApiError::internal)?;
-    let name = format!("{stamp}-{rand}-{}", safe_name(q.filename.as_deref().unwrap_or("report")));
+    let name = format!(
+        "{stamp}-{rand}-{}",
+        safe_name(q.filename.as_deref().unwrap_or("report"))
+    );
     let final_path = dir.join(&name);
     let part = dir.join(format!(".{name}.part"));
-    let mut f = tokio::fs::File::create(&part).await.map_err(ApiError::internal)?;
+    let mut f = tokio::fs::File::create(&part)
+        .await
+        .map_err(ApiError::internal)?;
     let mut body = body;
     let mut total: u64 = 0;
     let max = state.config.max_upload_bytes;
@@ -573,7 +649,9 @@ async fn upload(
         let _ = tokio::fs::remove_file(&part).await;
         return Err(e);
     }
-    tokio::fs::rename(&part, &final_path).await.map_err(ApiError::internal)?;
+    tokio::fs::rename(&part, &final_path)
+        .await
+        .map_err(ApiError::internal)?;
     let actor = p.actor.clone();
     let path = final_path.clone();
     let prioritise = q.prioritise.unwrap_or(true);
@@ -609,7 +687,10 @@ async fn upload(
     }
 }
 
-async fn runs(State(state): State<Arc<AppState>>, ApiUser(_p): ApiUser) -> Result<Json<Value>, ApiError> {
+async fn runs(
+    State(state): State<Arc<AppState>>,
+    ApiUser(_p): ApiUser,
+) -> Result<Json<Value>, ApiError> {
     let list = state.db(|s| Ok(s.cycles()?)).await?;
     let list: Vec<Value> = list
         .into_iter()
@@ -627,7 +708,10 @@ async fn runs(State(state): State<Arc<AppState>>, ApiUser(_p): ApiUser) -> Resul
     Ok(Json(json!({"runs": list})))
 }
 
-async fn start_run(State(state): State<Arc<AppState>>, ApiUser(p): ApiUser) -> Result<Response, ApiError> {
+async fn start_run(
+    State(state): State<Arc<AppState>>,
+    ApiUser(p): ApiUser,
+) -> Result<Response, ApiError> {
     if !p.can_run() {
         return Err(ApiError::forbidden("start runs"));
     }
@@ -667,20 +751,32 @@ pub async fn evidence_bundle(state: &AppState, p: &Principal) -> Result<Value, A
     }))
 }
 
-async fn evidence(State(state): State<Arc<AppState>>, ApiUser(p): ApiUser) -> Result<Response, ApiError> {
+async fn evidence(
+    State(state): State<Arc<AppState>>,
+    ApiUser(p): ApiUser,
+) -> Result<Response, ApiError> {
     let v = evidence_bundle(&state, &p).await?;
     let name = format!("ctem-evidence-{}.json", fmt_date(ctem_model::now()));
     Ok((
         [
-            (axum::http::header::CONTENT_TYPE, "application/json".to_string()),
-            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/json".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
         ],
         serde_json::to_string_pretty(&v).unwrap_or_default(),
     )
         .into_response())
 }
 
-async fn tokens(State(state): State<Arc<AppState>>, ApiUser(p): ApiUser) -> Result<Json<Value>, ApiError> {
+async fn tokens(
+    State(state): State<Arc<AppState>>,
+    ApiUser(p): ApiUser,
+) -> Result<Json<Value>, ApiError> {
     if !p.can_manage_access() {
         return Err(ApiError::forbidden("manage access"));
     }
@@ -696,7 +792,14 @@ mod tests {
     fn paths_parse_into_hops() {
         let h = parse_path("internet → dmz: web-01 (CVE-2024-1) → core: db-01");
         assert_eq!(h.len(), 3);
-        assert_eq!(h[0], Hop { zone: "internet".into(), asset: None, weakness: None });
+        assert_eq!(
+            h[0],
+            Hop {
+                zone: "internet".into(),
+                asset: None,
+                weakness: None
+            }
+        );
         assert_eq!(h[1].asset.as_deref(), Some("web-01"));
         assert_eq!(h[1].weakness.as_deref(), Some("CVE-2024-1"));
         assert_eq!(h[2].weakness, None);

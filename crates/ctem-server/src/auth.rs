@@ -40,7 +40,12 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Analyst, Role::ServiceOwner, Role::Auditor];
+    pub const ALL: [Role; 4] = [
+        Role::Admin,
+        Role::Analyst,
+        Role::ServiceOwner,
+        Role::Auditor,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -67,7 +72,10 @@ impl Role {
 pub enum Via {
     Token,
     /// A session cookie, with the session's CSRF token and cookie digest.
-    Session { csrf: String, id_sha256: String },
+    Session {
+        csrf: String,
+        id_sha256: String,
+    },
 }
 
 /// An authenticated caller.
@@ -175,7 +183,8 @@ pub fn new_token() -> Result<String, String> {
 pub fn hash_password(password: &str) -> Result<String, String> {
     use argon2::password_hash::{PasswordHasher, SaltString};
     let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| format!("no randomness from the operating system: {e}"))?;
+    getrandom::fill(&mut salt)
+        .map_err(|e| format!("no randomness from the operating system: {e}"))?;
     let salt = SaltString::encode_b64(&salt).map_err(|e| format!("salt: {e}"))?;
     argon2::Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -235,9 +244,13 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Prin
             .await?;
         // A wrong token is an error, not an anonymous request.
         let rec = rec.ok_or_else(|| {
-            ApiError::new(StatusCode::UNAUTHORIZED, "unknown, revoked or expired API token")
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unknown, revoked or expired API token",
+            )
         })?;
-        let role = Role::parse(&rec.role).ok_or_else(|| ApiError::internal("token with unknown role"))?;
+        let role =
+            Role::parse(&rec.role).ok_or_else(|| ApiError::internal("token with unknown role"))?;
         return Ok(Some(Principal {
             actor: format!("token:{}", rec.name),
             name: rec.name,
@@ -275,8 +288,13 @@ pub struct ApiUser(pub Principal);
 impl FromRequestParts<Arc<AppState>> for ApiUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
-        let p = authenticate(state, parts).await?.ok_or_else(ApiError::unauthorized)?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let p = authenticate(state, parts)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {
             let given = parts
@@ -345,7 +363,10 @@ impl LoginLimiter {
         };
         let now = Instant::now();
         m.retain(|_, (_, at)| now.duration_since(*at) < WINDOW);
-        for (key, max) in [(format!("ip:{ip}"), MAX_PER_IP), (format!("user:{user}"), MAX_PER_USER)] {
+        for (key, max) in [
+            (format!("ip:{ip}"), MAX_PER_IP),
+            (format!("user:{user}"), MAX_PER_USER),
+        ] {
             if let Some((n, at)) = m.get(&key)
                 && *n >= max
             {

@@ -32,10 +32,7 @@ impl ApiError {
         )
     }
     pub fn forbidden(what: &str) -> ApiError {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            format!("your role may not {what}"),
-        )
+        ApiError::new(StatusCode::FORBIDDEN, format!("your role may not {what}"))
     }
     pub fn not_found(what: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, what)

@@ -70,7 +70,11 @@ pub(crate) fn page(title: &str, p: &Principal, active: &str, body: &str) -> Stri
     if p.can_export_evidence() {
         nav.push_str(&format!(
             "<a href=\"/evidence\"{}>Evidence</a>",
-            if active == "/evidence" { " class=\"on\"" } else { "" }
+            if active == "/evidence" {
+                " class=\"on\""
+            } else {
+                ""
+            }
         ));
     }
     format!(
@@ -151,11 +155,15 @@ pub(crate) fn path_svg(hops: &[Hop]) -> String {
             ("#eef2f8", "#5a6b8c")
         };
         // The full names on hover, since boxes clip long ones.
-        let full = [Some(hop.zone.as_str()), hop.asset.as_deref(), hop.weakness.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" · ");
+        let full = [
+            Some(hop.zone.as_str()),
+            hop.asset.as_deref(),
+            hop.weakness.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ");
         o.push_str(&format!("<g><title>{}</title>", esc(&full)));
         o.push_str(&format!(
             "<rect x=\"{x}\" y=\"10\" width=\"{bw}\" height=\"{bh}\" rx=\"8\" fill=\"{fill}\" stroke=\"{stroke}\"/>\
@@ -217,6 +225,9 @@ mod tests {
 
     #[test]
     fn url_encoding() {
-        assert_eq!(url_encode("/exposures?tier=P1&q=a b"), "%2Fexposures%3Ftier%3DP1%26q%3Da%20b");
+        assert_eq!(
+            url_encode("/exposures?tier=P1&q=a b"),
+            "%2Fexposures%3Ftier%3DP1%26q%3Da%20b"
+        );
     }
 }

@@ -56,10 +56,7 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> 
 }
 
 /// Serves until Ctrl-C (or SIGTERM), running the schedule if configured.
-pub async fn run(
-    listener: tokio::net::TcpListener,
-    state: Arc<AppState>,
-) -> std::io::Result<()> {
+pub async fn run(listener: tokio::net::TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
     if let Some(every) = state.config.schedule {
         let s = state.clone();
         tokio::spawn(async move { schedule::every(s, every).await });

@@ -17,7 +17,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// Upper bounds of the latency histogram, in seconds.
-const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const BUCKETS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 #[derive(Default)]
 struct Series {
@@ -73,7 +75,9 @@ pub async fn track(State(state): State<Arc<AppState>>, req: Request, next: Next)
 }
 
 fn esc_label(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// `GET /metrics`.
@@ -82,10 +86,16 @@ pub async fn handler(
     ApiUser(_p): ApiUser,
 ) -> Result<Response, ApiError> {
     let mut out = String::new();
-    let _ = writeln!(out, "# HELP ctem_http_requests_total HTTP requests answered.");
+    let _ = writeln!(
+        out,
+        "# HELP ctem_http_requests_total HTTP requests answered."
+    );
     let _ = writeln!(out, "# TYPE ctem_http_requests_total counter");
     let mut hist = String::new();
-    let _ = writeln!(hist, "# HELP ctem_http_request_duration_seconds Time to answer a request.");
+    let _ = writeln!(
+        hist,
+        "# HELP ctem_http_request_duration_seconds Time to answer a request."
+    );
     let _ = writeln!(hist, "# TYPE ctem_http_request_duration_seconds histogram");
     if let Ok(m) = state.metrics.requests.lock() {
         for ((method, route, status), s) in m.iter() {
@@ -106,28 +116,66 @@ pub async fn handler(
                 "ctem_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
                 s.count
             );
-            let _ = writeln!(hist, "ctem_http_request_duration_seconds_sum{{{labels}}} {}", s.sum);
-            let _ = writeln!(hist, "ctem_http_request_duration_seconds_count{{{labels}}} {}", s.count);
+            let _ = writeln!(
+                hist,
+                "ctem_http_request_duration_seconds_sum{{{labels}}} {}",
+                s.sum
+            );
+            let _ = writeln!(
+                hist,
+                "ctem_http_request_duration_seconds_count{{{labels}}} {}",
+                s.count
+            );
         }
     }
     out.push_str(&hist);
     for (name, help, v) in [
-        ("ctem_login_failures_total", "Failed dashboard logins.", &state.metrics.login_failures),
-        ("ctem_imports_total", "Reports imported through the API.", &state.metrics.imports),
-        ("ctem_runs_total", "Runs (scheduled or on demand) completed.", &state.metrics.runs),
+        (
+            "ctem_login_failures_total",
+            "Failed dashboard logins.",
+            &state.metrics.login_failures,
+        ),
+        (
+            "ctem_imports_total",
+            "Reports imported through the API.",
+            &state.metrics.imports,
+        ),
+        (
+            "ctem_runs_total",
+            "Runs (scheduled or on demand) completed.",
+            &state.metrics.runs,
+        ),
     ] {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", v.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+            v.load(Ordering::Relaxed)
+        );
     }
     let o = state.overview().await?;
     let t = o.total(None);
-    let _ = writeln!(out, "# HELP ctem_exposures Open exposures with a decision, by tier.\n# TYPE ctem_exposures gauge");
+    let _ = writeln!(
+        out,
+        "# HELP ctem_exposures Open exposures with a decision, by tier.\n# TYPE ctem_exposures gauge"
+    );
     for (i, n) in t.tiers.iter().enumerate() {
         let _ = writeln!(out, "ctem_exposures{{tier=\"P{}\"}} {n}", i + 1);
     }
-    let _ = writeln!(out, "# HELP ctem_exposures_overdue Exposures past their due date.\n# TYPE ctem_exposures_overdue gauge\nctem_exposures_overdue {}", t.overdue);
-    let _ = writeln!(out, "# HELP ctem_uptime_seconds Seconds since the server started.\n# TYPE ctem_uptime_seconds gauge\nctem_uptime_seconds {}", state.started.elapsed().as_secs());
+    let _ = writeln!(
+        out,
+        "# HELP ctem_exposures_overdue Exposures past their due date.\n# TYPE ctem_exposures_overdue gauge\nctem_exposures_overdue {}",
+        t.overdue
+    );
+    let _ = writeln!(
+        out,
+        "# HELP ctem_uptime_seconds Seconds since the server started.\n# TYPE ctem_uptime_seconds gauge\nctem_uptime_seconds {}",
+        state.started.elapsed().as_secs()
+    );
     Ok((
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         out,
     )
         .into_response())

@@ -44,7 +44,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
-        _ => return Err(format!("invalid duration `{s}`: use e.g. 90s, 30m, 24h or 7d")),
+        _ => {
+            return Err(format!(
+                "invalid duration `{s}`: use e.g. 90s, 30m, 24h or 7d"
+            ));
+        }
     };
     if n == 0 {
         return Err(format!("invalid duration `{s}`: must be more than zero"));
@@ -152,7 +156,9 @@ fn run_blocking(state: &AppState, trigger: &str, actor: &str) -> RunSummary {
             }
             match ctem_engine::load_feed(&mut store, &f, actor) {
                 Ok(l) => s.feeds.push(serde_json::to_value(&l).unwrap_or_default()),
-                Err(e) => s.failed.push(serde_json::json!({"file": f.display().to_string(), "error": e.message})),
+                Err(e) => s
+                    .failed
+                    .push(serde_json::json!({"file": f.display().to_string(), "error": e.message})),
             }
         }
         let mut reports = Vec::new();
@@ -174,7 +180,9 @@ fn run_blocking(state: &AppState, trigger: &str, actor: &str) -> RunSummary {
                     "new": r.summary.new,
                     "resolved": r.summary.resolved,
                 })),
-                Err(e) => s.failed.push(serde_json::json!({"file": f.display().to_string(), "error": e.message})),
+                Err(e) => s
+                    .failed
+                    .push(serde_json::json!({"file": f.display().to_string(), "error": e.message})),
             }
         }
         let p = ctem_engine::prioritise(&mut store, &scope, actor).map_err(|e| e.to_string())?;
@@ -202,8 +210,10 @@ fn run_blocking(state: &AppState, trigger: &str, actor: &str) -> RunSummary {
         .ws
         .open_store()
         .map_err(|e| e.to_string())
-        .and_then(|mut st| st.record_cycle(started_at, s.finished_at, &detail, actor).map_err(|e| e.to_string()))
-    {
+        .and_then(|mut st| {
+            st.record_cycle(started_at, s.finished_at, &detail, actor)
+                .map_err(|e| e.to_string())
+        }) {
         Ok(id) => s.id = id,
         Err(e) => eprintln!("ctem serve: could not record run: {e}"),
     }

@@ -78,7 +78,10 @@ pub struct ClientIp(pub String);
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let addr = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+        let addr = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
         Ok(ClientIp(auth::client_ip(addr)))
     }
 }
@@ -106,7 +109,9 @@ fn login_form(next: &str, error: Option<&str>) -> String {
 <label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
 <p><button class=\"primary\" type=\"submit\" id=\"signin\">Sign in</button></p></form>\
 <p class=\"muted\" style=\"font-size:12px\">An administrator creates accounts with <code>ctem user add</code>.</p></section>",
-            err = error.map(|e| format!("<div class=\"err\">{}</div>", esc(e))).unwrap_or_default(),
+            err = error
+                .map(|e| format!("<div class=\"err\">{}</div>", esc(e)))
+                .unwrap_or_default(),
             next = esc(next),
         ),
     )
@@ -129,7 +134,10 @@ fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     origin
         .split_once("://")
         .map(|(_, h)| h.trim_end_matches('/'))
@@ -144,13 +152,26 @@ async fn login(
 ) -> Response {
     let next = safe_next(f.next.as_deref());
     if !same_origin(&headers) {
-        return (StatusCode::FORBIDDEN, Html(login_form(&next, Some("this form was sent from another site")))).into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            Html(login_form(
+                &next,
+                Some("this form was sent from another site"),
+            )),
+        )
+            .into_response();
     }
     let user = f.username.trim().to_string();
     if let Err(secs) = state.limiter.check(&ip, &user) {
         let mut r = (
             StatusCode::TOO_MANY_REQUESTS,
-            Html(login_form(&next, Some(&format!("too many failed sign-ins: try again in {} minutes", secs.div_ceil(60))))),
+            Html(login_form(
+                &next,
+                Some(&format!(
+                    "too many failed sign-ins: try again in {} minutes",
+                    secs.div_ceil(60)
+                )),
+            )),
         )
             .into_response();
         if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
@@ -164,7 +185,10 @@ async fn login(
         .db(move |s| {
             let u = s.user(&u2)?;
             // Verify against a dummy hash for unknown users: same cost.
-            let phc = u.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| auth::dummy_hash().to_string());
+            let phc = u
+                .as_ref()
+                .map(|u| u.password_hash.clone())
+                .unwrap_or_else(|| auth::dummy_hash().to_string());
             let good = auth::verify_password(&password, &phc);
             Ok(u.filter(|u| good && !u.disabled))
         })
@@ -174,7 +198,11 @@ async fn login(
         Ok(None) => {
             state.limiter.failed(&ip, &user);
             state.metrics.login_failures.fetch_add(1, Ordering::Relaxed);
-            return (StatusCode::UNAUTHORIZED, Html(login_form(&next, Some("wrong user name or password")))).into_response();
+            return (
+                StatusCode::UNAUTHORIZED,
+                Html(login_form(&next, Some("wrong user name or password"))),
+            )
+                .into_response();
         }
         Err(e) => return e.into_response(),
     };
@@ -185,12 +213,19 @@ async fn login(
     let digest = auth::sha256_hex(&cookie);
     let expires = ctem_model::now() + SESSION_SECONDS;
     let uid = user_rec.id;
-    if let Err(e) = state.db(move |s| Ok(s.create_session(&digest, uid, &csrf, expires)?)).await {
+    if let Err(e) = state
+        .db(move |s| Ok(s.create_session(&digest, uid, &csrf, expires)?))
+        .await
+    {
         return e.into_response();
     }
     let set = format!(
         "{SESSION_COOKIE}={cookie}; Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECONDS}{}",
-        if state.config.secure_cookies { "; Secure" } else { "" }
+        if state.config.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
     );
     ([(header::SET_COOKIE, set)], Redirect::to(&next)).into_response()
 }
@@ -200,14 +235,21 @@ struct CsrfForm {
     csrf: Option<String>,
 }
 
-async fn logout(State(state): State<Arc<AppState>>, WebUser(p): WebUser, Form(f): Form<CsrfForm>) -> PageResult {
+async fn logout(
+    State(state): State<Arc<AppState>>,
+    WebUser(p): WebUser,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
     p.check_csrf(f.csrf.as_deref()).ctx(&p)?;
     if let auth::Via::Session { id_sha256, .. } = &p.via {
         let d = id_sha256.clone();
         state.db(move |s| Ok(s.delete_session(&d)?)).await.ctx(&p)?;
     }
     Ok((
-        [(header::SET_COOKIE, format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"))],
+        [(
+            header::SET_COOKIE,
+            format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+        )],
         Redirect::to("/login"),
     )
         .into_response())
@@ -218,37 +260,61 @@ fn service_name(state: &AppState, id: Option<&str>) -> String {
         None => "<span class=\"muted\">outside every service</span>".into(),
         Some(id) => {
             let scope = state.scope();
-            let name = scope.service(id).map(|s| s.service.name.clone()).unwrap_or_else(|| id.to_string());
-            format!("<a href=\"/services/{}\">{}</a>", url_encode(id), esc(&name))
+            let name = scope
+                .service(id)
+                .map(|s| s.service.name.clone())
+                .unwrap_or_else(|| id.to_string());
+            format!(
+                "<a href=\"/services/{}\">{}</a>",
+                url_encode(id),
+                esc(&name)
+            )
         }
     }
 }
 
 fn card(n: impl std::fmt::Display, label: &str, class: &str) -> String {
-    format!("<div class=\"card\"><div class=\"n {class}\">{n}</div><div class=\"l\">{}</div></div>", esc(label))
+    format!(
+        "<div class=\"card\"><div class=\"n {class}\">{n}</div><div class=\"l\">{}</div></div>",
+        esc(label)
+    )
 }
 
 async fn home(State(state): State<Arc<AppState>>, WebUser(p): WebUser) -> PageResult {
     let o = state.overview().await.ctx(&p)?;
     let t = o.total(p.service_filter().as_deref());
-    let last = state.db(|s| Ok(s.cycles()?.into_iter().next())).await.ctx(&p)?;
+    let last = state
+        .db(|s| Ok(s.cycles()?.into_iter().next()))
+        .await
+        .ctx(&p)?;
     let mut b = String::from("<h1>The exposure funnel</h1>");
     b.push_str("<p class=\"help\">From every open finding down to the validated exposures that need fixing first. Each stage keeps only the exposures that pass it: in the scope of a business service, exploitable by threat intelligence (CISA KEV or EPSS), reachable by an attacker, and confirmed exploitable by validation.</p>");
     b.push_str("<div class=\"cards\">");
     b.push_str(&card(t.tiers.iter().sum::<i64>(), "open exposures", ""));
     b.push_str(&card(t.tiers[0], "P1 — fix now", "bad"));
     b.push_str(&card(t.stages[4], "validated exploitable", "bad"));
-    b.push_str(&card(t.overdue, "past their due date", if t.overdue > 0 { "bad" } else { "ok" }));
+    b.push_str(&card(
+        t.overdue,
+        "past their due date",
+        if t.overdue > 0 { "bad" } else { "ok" },
+    ));
     b.push_str(&card(t.due_7d, "due within 7 days", ""));
     b.push_str("</div><section style=\"margin-top:16px\"><h2>Funnel</h2>");
     b.push_str(&html::funnel_bars(t.stages));
     b.push_str("</section><section><h2>By tier</h2><p class=\"help\">Click a tier to list its exposures.</p><table><tr>");
     for (i, n) in t.tiers.iter().enumerate() {
         let tn = format!("P{}", i + 1);
-        b.push_str(&format!("<td><a href=\"/exposures?tier={tn}\">{}</a> {n}</td>", tier(&tn)));
+        b.push_str(&format!(
+            "<td><a href=\"/exposures?tier={tn}\">{}</a> {n}</td>",
+            tier(&tn)
+        ));
     }
     b.push_str("</tr></table></section><section><h2>Services</h2><table><tr><th>Service</th><th>In scope</th><th>Exploitable</th><th>Reachable</th><th>Validated</th><th>P1</th><th>Overdue</th></tr>");
-    for c in o.counts.iter().filter(|c| c.service_id.is_some() && p.sees(c.service_id.as_deref())) {
+    for c in o
+        .counts
+        .iter()
+        .filter(|c| c.service_id.is_some() && p.sees(c.service_id.as_deref()))
+    {
         b.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td></tr>",
             service_name(&state, c.service_id.as_deref()),
@@ -270,12 +336,18 @@ async fn home(State(state): State<Arc<AppState>>, WebUser(p): WebUser) -> PageRe
 }
 
 fn select(name: &str, label: &str, current: Option<&str>, options: &[(String, String)]) -> String {
-    let mut s = format!("<label>{label}<select name=\"{name}\" id=\"f-{name}\"><option value=\"\">any</option>");
+    let mut s = format!(
+        "<label>{label}<select name=\"{name}\" id=\"f-{name}\"><option value=\"\">any</option>"
+    );
     for (v, l) in options {
         s.push_str(&format!(
             "<option value=\"{}\"{}>{}</option>",
             esc(v),
-            if current == Some(v.as_str()) { " selected" } else { "" },
+            if current == Some(v.as_str()) {
+                " selected"
+            } else {
+                ""
+            },
             esc(l)
         ));
     }
@@ -287,7 +359,9 @@ fn list_table(state: &AppState, rows: &[ctem_store::ExposureListRow], now: i64) 
     if rows.is_empty() {
         return "<p class=\"note\">No exposures match. Clear a filter to see more.</p>".into();
     }
-    let mut b = String::from("<table id=\"exposures\"><tr><th>Tier</th><th>Score</th><th>Weakness</th><th>Asset</th><th>Service</th><th>Owner</th><th>Due</th><th>Validation</th></tr>");
+    let mut b = String::from(
+        "<table id=\"exposures\"><tr><th>Tier</th><th>Score</th><th>Weakness</th><th>Asset</th><th>Service</th><th>Owner</th><th>Due</th><th>Validation</th></tr>",
+    );
     for r in rows {
         let due = match r.due {
             Some(d) if d < now => format!("<span class=\"bad\">{} (overdue)</span>", fmt_date(d)),
@@ -313,7 +387,14 @@ fn list_table(state: &AppState, rows: &[ctem_store::ExposureListRow], now: i64) 
 
 fn query_string(q: &ListQuery, after: &str) -> String {
     let mut parts = Vec::new();
-    for (k, v) in [("tier", &q.tier), ("service", &q.service), ("validation", &q.validation), ("status", &q.status), ("q", &q.q), ("sort", &q.sort)] {
+    for (k, v) in [
+        ("tier", &q.tier),
+        ("service", &q.service),
+        ("validation", &q.validation),
+        ("status", &q.status),
+        ("q", &q.q),
+        ("sort", &q.sort),
+    ] {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
             parts.push(format!("{k}={}", url_encode(v)));
         }
@@ -325,7 +406,11 @@ fn query_string(q: &ListQuery, after: &str) -> String {
     parts.join("&")
 }
 
-async fn exposures(State(state): State<Arc<AppState>>, WebUser(p): WebUser, Query(q): Query<ListQuery>) -> PageResult {
+async fn exposures(
+    State(state): State<Arc<AppState>>,
+    WebUser(p): WebUser,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
     let sq = api::store_query(&p, &q).ctx(&p)?;
     let page = state.db(move |s| Ok(s.exposure_page(&sq)?)).await.ctx(&p)?;
     let scope = state.scope();
@@ -335,17 +420,40 @@ async fn exposures(State(state): State<Arc<AppState>>, WebUser(p): WebUser, Quer
         .filter(|s| p.sees(Some(&s.service.id)))
         .map(|s| (s.service.id.clone(), s.service.name.clone()))
         .collect();
-    let tiers: Vec<(String, String)> = ["P1", "P2", "P3", "P4"].iter().map(|t| (t.to_string(), t.to_string())).collect();
-    let vals: Vec<(String, String)> = ["not_validated", "exploitable", "not_exploitable", "blocked_by_control"]
+    let tiers: Vec<(String, String)> = ["P1", "P2", "P3", "P4"]
         .iter()
-        .map(|v| (v.to_string(), v.replace('_', " ")))
+        .map(|t| (t.to_string(), t.to_string()))
         .collect();
-    let sorts = vec![("priority".to_string(), "priority (tier, score)".to_string()), ("due".to_string(), "due date".to_string())];
-    let mut b = String::from("<h1>Exposures</h1><p class=\"help\">Every open exposure with its tier, owner and due date, most urgent first. Narrow the list with the filters; open an exposure to see why it has its tier and how an attacker reaches it.</p>");
+    let vals: Vec<(String, String)> = [
+        "not_validated",
+        "exploitable",
+        "not_exploitable",
+        "blocked_by_control",
+    ]
+    .iter()
+    .map(|v| (v.to_string(), v.replace('_', " ")))
+    .collect();
+    let sorts = vec![
+        ("priority".to_string(), "priority (tier, score)".to_string()),
+        ("due".to_string(), "due date".to_string()),
+    ];
+    let mut b = String::from(
+        "<h1>Exposures</h1><p class=\"help\">Every open exposure with its tier, owner and due date, most urgent first. Narrow the list with the filters; open an exposure to see why it has its tier and how an attacker reaches it.</p>",
+    );
     b.push_str("<section><form class=\"filters\" method=\"get\" action=\"/exposures\">");
     b.push_str(&select("tier", "Tier", q.tier.as_deref(), &tiers));
-    b.push_str(&select("service", "Service", q.service.as_deref(), &services));
-    b.push_str(&select("validation", "Validation", q.validation.as_deref(), &vals));
+    b.push_str(&select(
+        "service",
+        "Service",
+        q.service.as_deref(),
+        &services,
+    ));
+    b.push_str(&select(
+        "validation",
+        "Validation",
+        q.validation.as_deref(),
+        &vals,
+    ));
     b.push_str(&format!(
         "<label>Search<input name=\"q\" id=\"f-q\" value=\"{}\" placeholder=\"CVE, title or asset\"></label>",
         esc(q.q.as_deref().unwrap_or(""))
@@ -354,7 +462,10 @@ async fn exposures(State(state): State<Arc<AppState>>, WebUser(p): WebUser, Quer
     b.push_str("<button class=\"primary\" type=\"submit\" id=\"apply\">Apply</button> <a href=\"/exposures\">clear</a></form></section><section>");
     b.push_str(&list_table(&state, &page.rows, ctem_model::now()));
     if let Some(n) = &page.next {
-        b.push_str(&format!("<p><a id=\"next\" href=\"/exposures?{}\">Next page →</a></p>", esc(&query_string(&q, n))));
+        b.push_str(&format!(
+            "<p><a id=\"next\" href=\"/exposures?{}\">Next page →</a></p>",
+            esc(&query_string(&q, n))
+        ));
     }
     b.push_str("</section>");
     ok(&p, "Exposures", "/exposures", &b)
@@ -374,17 +485,39 @@ async fn exposure(
     let d = api::load_detail(&state, &p, &id).await.ctx(&p)?;
     let e = &d.row.exposure;
     let now = ctem_model::now();
-    let mut b = format!("<h1>{} on {}</h1><p class=\"help\">{}</p>", esc(&e.weakness.id), esc(&d.row.asset.name), esc(&e.title));
+    let mut b = format!(
+        "<h1>{} on {}</h1><p class=\"help\">{}</p>",
+        esc(&e.weakness.id),
+        esc(&d.row.asset.name),
+        esc(&e.title)
+    );
     if flash.accepted.is_some() {
-        b.push_str("<div class=\"note\" id=\"accepted\">Risk acceptance recorded in the audit log.</div>");
+        b.push_str(
+            "<div class=\"note\" id=\"accepted\">Risk acceptance recorded in the audit log.</div>",
+        );
     }
     b.push_str("<section><h2>Summary</h2><table>");
-    let mut row = |k: &str, v: String| b.push_str(&format!("<tr><th style=\"width:180px\">{k}</th><td>{v}</td></tr>"));
+    let mut row = |k: &str, v: String| {
+        b.push_str(&format!(
+            "<tr><th style=\"width:180px\">{k}</th><td>{v}</td></tr>"
+        ))
+    };
     match &d.decision {
         Some(dec) => {
-            row("Tier", format!("{} score {:.1} under policy {}", tier(dec.tier.as_str()), dec.score, esc(&dec.policy_version)));
+            row(
+                "Tier",
+                format!(
+                    "{} score {:.1} under policy {}",
+                    tier(dec.tier.as_str()),
+                    dec.score,
+                    esc(&dec.policy_version)
+                ),
+            );
             row("Service", service_name(&state, dec.service_id.as_deref()));
-            row("Owner", esc(dec.owner.as_deref().unwrap_or("none (out of scope)")));
+            row(
+                "Owner",
+                esc(dec.owner.as_deref().unwrap_or("none (out of scope)")),
+            );
             row(
                 "Due",
                 match dec.due {
@@ -393,20 +526,36 @@ async fn exposure(
                         format!(
                             "{} ({}){}",
                             fmt_date(due),
-                            if left < 0 { format!("<span class=\"bad\">{} days overdue</span>", -left) } else { format!("{left} days left") },
-                            dec.sla_days.map(|s| format!(", {s}-day SLA")).unwrap_or_default()
+                            if left < 0 {
+                                format!("<span class=\"bad\">{} days overdue</span>", -left)
+                            } else {
+                                format!("{left} days left")
+                            },
+                            dec.sla_days
+                                .map(|s| format!(", {s}-day SLA"))
+                                .unwrap_or_default()
                         )
                     }
                     None => "-".into(),
                 },
             );
-            row("Validation", esc(&dec.validation.as_str().replace('_', " ")));
+            row(
+                "Validation",
+                esc(&dec.validation.as_str().replace('_', " ")),
+            );
         }
         None => row("Tier", "not prioritised yet: run a cycle".into()),
     }
     row("Status", esc(e.status.as_str()));
     row("Sources", esc(&e.sources.join(", ")));
-    row("Seen", format!("first {}, last {}", fmt_date(e.first_seen), fmt_date(e.last_seen)));
+    row(
+        "Seen",
+        format!(
+            "first {}, last {}",
+            fmt_date(e.first_seen),
+            fmt_date(e.last_seen)
+        ),
+    );
     if let Some(c) = &e.component {
         row(
             "Component",
@@ -414,7 +563,10 @@ async fn exposure(
                 "{} {}{}",
                 esc(&c.name),
                 esc(c.version.as_deref().unwrap_or("")),
-                c.fixed_version.as_deref().map(|f| format!(" — fixed in {}", esc(f))).unwrap_or_default()
+                c.fixed_version
+                    .as_deref()
+                    .map(|f| format!(" — fixed in {}", esc(f)))
+                    .unwrap_or_default()
             ),
         );
     }
@@ -433,7 +585,10 @@ async fn exposure(
         for f in &dec.factors {
             b.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&f.name), esc(&f.value), esc(&f.source), esc(f.as_of.as_deref().unwrap_or(""))
+                esc(&f.name),
+                esc(&f.value),
+                esc(&f.source),
+                esc(f.as_of.as_deref().unwrap_or(""))
             ));
         }
         b.push_str("</table><h2 style=\"margin-top:14px\">Path through the policy</h2><ol>");
@@ -446,13 +601,22 @@ async fn exposure(
     if d.acceptances.is_empty() {
         b.push_str("<p class=\"help\">None.</p>");
     } else {
-        b.push_str("<table><tr><th>By</th><th>Justification</th><th>Control</th><th>Until</th></tr>");
+        b.push_str(
+            "<table><tr><th>By</th><th>Justification</th><th>Control</th><th>Until</th></tr>",
+        );
         for a in &d.acceptances {
             let a = &a.acceptance;
             b.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
-                esc(&a.approver), esc(&a.justification), esc(a.control.as_deref().unwrap_or("-")), fmt_date(a.expires_at),
-                if a.expires_at < now { " <span class=\"bad\">(expired)</span>" } else { "" }
+                esc(&a.approver),
+                esc(&a.justification),
+                esc(a.control.as_deref().unwrap_or("-")),
+                fmt_date(a.expires_at),
+                if a.expires_at < now {
+                    " <span class=\"bad\">(expired)</span>"
+                } else {
+                    ""
+                }
             ));
         }
         b.push_str("</table>");
@@ -471,7 +635,12 @@ async fn exposure(
         ));
     }
     b.push_str("</section>");
-    ok(&p, &format!("{} on {}", e.weakness.id, d.row.asset.name), "/exposures", &b)
+    ok(
+        &p,
+        &format!("{} on {}", e.weakness.id, d.row.asset.name),
+        "/exposures",
+        &b,
+    )
 }
 
 fn ctem_mobilise_days_left(due: i64, now: i64) -> i64 {
@@ -495,20 +664,48 @@ async fn accept(
     p.check_csrf(f.csrf.as_deref()).ctx(&p)?;
     let days = match f.days.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         None => None,
-        Some(d) => Some(d.parse::<i64>().map_err(|_| ApiError::bad_request(format!("days: `{d}` is not a number"))).ctx(&p)?),
+        Some(d) => Some(
+            d.parse::<i64>()
+                .map_err(|_| ApiError::bad_request(format!("days: `{d}` is not a number")))
+                .ctx(&p)?,
+        ),
     };
-    let rec = api::do_accept(&state, &p, &id, AcceptBody { justification: f.justification, days, control: f.control })
-        .await
-        .ctx(&p)?;
-    Ok(Redirect::to(&format!("/exposures/{}?accepted=1#risk", url_encode(&rec.acceptance.exposure_id))).into_response())
+    let rec = api::do_accept(
+        &state,
+        &p,
+        &id,
+        AcceptBody {
+            justification: f.justification,
+            days,
+            control: f.control,
+        },
+    )
+    .await
+    .ctx(&p)?;
+    Ok(Redirect::to(&format!(
+        "/exposures/{}?accepted=1#risk",
+        url_encode(&rec.acceptance.exposure_id)
+    ))
+    .into_response())
 }
 
 async fn services(State(state): State<Arc<AppState>>, WebUser(p): WebUser) -> PageResult {
     let o = state.overview().await.ctx(&p)?;
     let scope = state.scope();
-    let mut b = String::from("<h1>Services</h1><p class=\"help\">The business services in scope, their owners and how exposed each one is. Crown jewels are marked ★.</p><section><table><tr><th>Service</th><th>Owner</th><th>Criticality</th><th>Open</th><th>P1</th><th>P2</th><th>Validated</th><th>Overdue</th></tr>");
-    for s in scope.services.iter().filter(|s| p.sees(Some(&s.service.id))) {
-        let c = o.counts.iter().find(|c| c.service_id.as_deref() == Some(&s.service.id)).cloned().unwrap_or_default();
+    let mut b = String::from(
+        "<h1>Services</h1><p class=\"help\">The business services in scope, their owners and how exposed each one is. Crown jewels are marked ★.</p><section><table><tr><th>Service</th><th>Owner</th><th>Criticality</th><th>Open</th><th>P1</th><th>P2</th><th>Validated</th><th>Overdue</th></tr>",
+    );
+    for s in scope
+        .services
+        .iter()
+        .filter(|s| p.sees(Some(&s.service.id)))
+    {
+        let c = o
+            .counts
+            .iter()
+            .find(|c| c.service_id.as_deref() == Some(&s.service.id))
+            .cloned()
+            .unwrap_or_default();
         b.push_str(&format!(
             "<tr><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td></tr>",
             if s.service.crown_jewel { "<span class=\"cj\">★</span> " } else { "" },
@@ -524,7 +721,11 @@ async fn services(State(state): State<Arc<AppState>>, WebUser(p): WebUser) -> Pa
     ok(&p, "Services", "/services", &b)
 }
 
-async fn service(State(state): State<Arc<AppState>>, WebUser(p): WebUser, Path(id): Path<String>) -> PageResult {
+async fn service(
+    State(state): State<Arc<AppState>>,
+    WebUser(p): WebUser,
+    Path(id): Path<String>,
+) -> PageResult {
     let scope = state.scope();
     let svc = scope
         .service(&id)
@@ -532,21 +733,41 @@ async fn service(State(state): State<Arc<AppState>>, WebUser(p): WebUser, Path(i
         .ok_or_else(|| ApiError::not_found(format!("no service `{id}`")))
         .ctx(&p)?;
     let o = state.overview().await.ctx(&p)?;
-    let c = o.counts.iter().find(|c| c.service_id.as_deref() == Some(&id)).cloned().unwrap_or_default();
-    let q = ListQuery { service: Some(id.clone()), ..ListQuery::default() };
+    let c = o
+        .counts
+        .iter()
+        .find(|c| c.service_id.as_deref() == Some(&id))
+        .cloned()
+        .unwrap_or_default();
+    let q = ListQuery {
+        service: Some(id.clone()),
+        ..ListQuery::default()
+    };
     let sq = api::store_query(&p, &q).ctx(&p)?;
     let page = state.db(move |s| Ok(s.exposure_page(&sq)?)).await.ctx(&p)?;
     let mut b = format!(
         "<h1>{}{}</h1><p class=\"help\">Owned by {}{}. Criticality {} of 5.</p><div class=\"cards\">{}{}{}{}</div>",
-        if svc.service.crown_jewel { "<span class=\"cj\">★</span> " } else { "" },
+        if svc.service.crown_jewel {
+            "<span class=\"cj\">★</span> "
+        } else {
+            ""
+        },
         esc(&svc.service.name),
         esc(&svc.owner.name),
-        svc.owner.email.as_deref().map(|e| format!(" ({})", esc(e))).unwrap_or_default(),
+        svc.owner
+            .email
+            .as_deref()
+            .map(|e| format!(" ({})", esc(e)))
+            .unwrap_or_default(),
         svc.service.criticality,
         card(c.stages[0], "open exposures", ""),
         card(c.tiers[0], "P1", "bad"),
         card(c.stages[4], "validated exploitable", "bad"),
-        card(c.overdue, "overdue", if c.overdue > 0 { "bad" } else { "ok" }),
+        card(
+            c.overdue,
+            "overdue",
+            if c.overdue > 0 { "bad" } else { "ok" }
+        ),
     );
     b.push_str("<section style=\"margin-top:16px\"><h2>Funnel</h2>");
     b.push_str(&html::funnel_bars(c.stages));
@@ -558,15 +779,25 @@ async fn service(State(state): State<Arc<AppState>>, WebUser(p): WebUser, Path(i
     ok(&p, &svc.service.name, "/services", &b)
 }
 
-async fn sla(State(state): State<Arc<AppState>>, WebUser(p): WebUser, Query(q): Query<ListQuery>) -> PageResult {
+async fn sla(
+    State(state): State<Arc<AppState>>,
+    WebUser(p): WebUser,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
     let o = state.overview().await.ctx(&p)?;
     let t = o.total(p.service_filter().as_deref());
     let mut lq = q;
     lq.sort = Some("due".into());
     let sq = api::store_query(&p, &lq).ctx(&p)?;
     let page = state.db(move |s| Ok(s.exposure_page(&sq)?)).await.ctx(&p)?;
-    let mut b = String::from("<h1>SLA board</h1><p class=\"help\">Work in due-date order: the overdue first, then what falls due soonest. Due dates come from the SLA rules of the scope and restart when an exposure's tier changes.</p><div class=\"cards\">");
-    b.push_str(&card(t.overdue, "overdue", if t.overdue > 0 { "bad" } else { "ok" }));
+    let mut b = String::from(
+        "<h1>SLA board</h1><p class=\"help\">Work in due-date order: the overdue first, then what falls due soonest. Due dates come from the SLA rules of the scope and restart when an exposure's tier changes.</p><div class=\"cards\">",
+    );
+    b.push_str(&card(
+        t.overdue,
+        "overdue",
+        if t.overdue > 0 { "bad" } else { "ok" },
+    ));
     b.push_str(&card(t.due_7d, "due within 7 days", ""));
     b.push_str("</div><section style=\"margin-top:16px\">");
     b.push_str(if lq.overdue == Some(true) {
@@ -576,7 +807,10 @@ async fn sla(State(state): State<Arc<AppState>>, WebUser(p): WebUser, Query(q): 
     });
     b.push_str(&list_table(&state, &page.rows, ctem_model::now()));
     if let Some(n) = &page.next {
-        b.push_str(&format!("<p><a href=\"/sla?{}\">Next page →</a></p>", esc(&query_string(&lq, n))));
+        b.push_str(&format!(
+            "<p><a href=\"/sla?{}\">Next page →</a></p>",
+            esc(&query_string(&lq, n))
+        ));
     }
     b.push_str("</section>");
     ok(&p, "SLA board", "/sla", &b)
@@ -585,13 +819,21 @@ async fn sla(State(state): State<Arc<AppState>>, WebUser(p): WebUser, Query(q): 
 async fn actions(State(state): State<Arc<AppState>>, WebUser(p): WebUser) -> PageResult {
     let r = state.report().await.ctx(&p)?;
     let scope = state.scope();
-    let owners: Option<Vec<String>> = p
-        .service_filter()
-        .map(|svcs| svcs.iter().filter_map(|s| scope.service(s)).map(|s| s.owner.name.clone()).collect());
-    let mut b = String::from("<h1>Remediation actions</h1><p class=\"help\">Exposures grouped by the fix that closes them (one upgrade, one patch, one configuration change), largest and most urgent first: each row is one ticket's worth of work.</p><section><table><tr><th>Action</th><th>Tier</th><th>Owner</th><th>Due</th><th>Exposures</th><th>Assets</th></tr>");
+    let owners: Option<Vec<String>> = p.service_filter().map(|svcs| {
+        svcs.iter()
+            .filter_map(|s| scope.service(s))
+            .map(|s| s.owner.name.clone())
+            .collect()
+    });
+    let mut b = String::from(
+        "<h1>Remediation actions</h1><p class=\"help\">Exposures grouped by the fix that closes them (one upgrade, one patch, one configuration change), largest and most urgent first: each row is one ticket's worth of work.</p><section><table><tr><th>Action</th><th>Tier</th><th>Owner</th><th>Due</th><th>Exposures</th><th>Assets</th></tr>",
+    );
     for a in r.actions.iter().filter(|a| match &owners {
         None => true,
-        Some(o) => a.owner.as_deref().is_some_and(|x| o.iter().any(|n| x.starts_with(n.as_str()))),
+        Some(o) => a
+            .owner
+            .as_deref()
+            .is_some_and(|x| o.iter().any(|n| x.starts_with(n.as_str()))),
     }) {
         b.push_str(&format!(
             "<tr><td>{}<br><code class=\"muted\">{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -600,7 +842,10 @@ async fn actions(State(state): State<Arc<AppState>>, WebUser(p): WebUser) -> Pag
             esc(&a.assets.iter().take(5).cloned().collect::<Vec<_>>().join(", "))
         ));
     }
-    b.push_str(&format!("</table><p class=\"muted\">Computed {}.</p></section>", esc(&r.generated_at)));
+    b.push_str(&format!(
+        "</table><p class=\"muted\">Computed {}.</p></section>",
+        esc(&r.generated_at)
+    ));
     for w in &r.warnings {
         b.push_str(&format!("<div class=\"warn\">{}</div>", esc(w)));
     }
@@ -626,7 +871,9 @@ async fn risk(State(state): State<Arc<AppState>>, WebUser(p): WebUser) -> PageRe
         .await
         .ctx(&p)?;
     let now = ctem_model::now();
-    let mut b = String::from("<h1>Risk acceptances</h1><p class=\"help\">Time-limited decisions to live with an exposure, newest first. Accept a risk from the exposure's page.</p><section>");
+    let mut b = String::from(
+        "<h1>Risk acceptances</h1><p class=\"help\">Time-limited decisions to live with an exposure, newest first. Accept a risk from the exposure's page.</p><section>",
+    );
     if list.is_empty() {
         b.push_str("<p class=\"help\">None yet.</p>");
     } else {
@@ -647,8 +894,13 @@ async fn risk(State(state): State<Arc<AppState>>, WebUser(p): WebUser) -> PageRe
 }
 
 async fn runs(State(state): State<Arc<AppState>>, WebUser(p): WebUser) -> PageResult {
-    let list = state.db(|s| Ok(s.cycles()?.into_iter().take(100).collect::<Vec<_>>())).await.ctx(&p)?;
-    let mut b = String::from("<h1>Runs</h1><p class=\"help\">Every cycle of the loop, scheduled or started by hand: which reports and feeds it brought in, what failed, and the tiers it left.</p>");
+    let list = state
+        .db(|s| Ok(s.cycles()?.into_iter().take(100).collect::<Vec<_>>()))
+        .await
+        .ctx(&p)?;
+    let mut b = String::from(
+        "<h1>Runs</h1><p class=\"help\">Every cycle of the loop, scheduled or started by hand: which reports and feeds it brought in, what failed, and the tiers it left.</p>",
+    );
     if p.can_run() {
         b.push_str(&format!(
             "<section><form method=\"post\" action=\"/runs\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button class=\"primary\" type=\"submit\" id=\"run-now\">Run now</button> <span class=\"help\">re-ingests the watched folders and re-prioritises</span></form></section>",
@@ -669,17 +921,36 @@ async fn runs(State(state): State<Arc<AppState>>, WebUser(p): WebUser) -> PageRe
         if let Some(a) = s["failed"].as_array().filter(|a| !a.is_empty()) {
             detail.push(format!(
                 "failed: {}",
-                a.iter().map(|f| format!("{} — {}", f["file"].as_str().unwrap_or(""), f["error"].as_str().unwrap_or(""))).collect::<Vec<_>>().join("; ")
+                a.iter()
+                    .map(|f| format!(
+                        "{} — {}",
+                        f["file"].as_str().unwrap_or(""),
+                        f["error"].as_str().unwrap_or("")
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ));
         }
         if let Some(e) = s["error"].as_str() {
             detail.push(format!("error: {e}"));
         }
         if let Some(t) = s["tiers"].as_array() {
-            detail.push(t.iter().filter_map(|x| Some(format!("{} {}", x[0].as_str()?, x[1]))).collect::<Vec<_>>().join(", "));
+            detail.push(
+                t.iter()
+                    .filter_map(|x| Some(format!("{} {}", x[0].as_str()?, x[1])))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
         }
         if let Some(f) = s["funnel"].as_array() {
-            detail.push(format!("funnel {}", f.iter().filter_map(|x| x[1].as_i64()).map(|n| n.to_string()).collect::<Vec<_>>().join(" → ")));
+            detail.push(format!(
+                "funnel {}",
+                f.iter()
+                    .filter_map(|x| x[1].as_i64())
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" → ")
+            ));
         }
         b.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
@@ -695,7 +966,11 @@ async fn runs(State(state): State<Arc<AppState>>, WebUser(p): WebUser) -> PageRe
     ok(&p, "Runs", "/runs", &b)
 }
 
-async fn start_run(State(state): State<Arc<AppState>>, WebUser(p): WebUser, Form(f): Form<CsrfForm>) -> PageResult {
+async fn start_run(
+    State(state): State<Arc<AppState>>,
+    WebUser(p): WebUser,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
     p.check_csrf(f.csrf.as_deref()).ctx(&p)?;
     if !p.can_run() {
         return Err(PageError(ApiError::forbidden("start runs"), Some(p)));
@@ -712,7 +987,9 @@ async fn evidence(State(state): State<Arc<AppState>>, WebUser(p): WebUser) -> Pa
         return Err(PageError(ApiError::forbidden("export evidence"), Some(p)));
     }
     let v = state.db(|s| Ok(s.verify_audit()?)).await.ctx(&p)?;
-    let mut b = String::from("<h1>Evidence export</h1><p class=\"help\">One JSON file for auditors: the funnel and decisions report, the verification of the hash-chained audit log, every import, run and risk acceptance, stamped with who exported it and when.</p><section>");
+    let mut b = String::from(
+        "<h1>Evidence export</h1><p class=\"help\">One JSON file for auditors: the funnel and decisions report, the verification of the hash-chained audit log, every import, run and risk acceptance, stamped with who exported it and when.</p><section>",
+    );
     b.push_str(&match &v.problem {
         None => format!("<p class=\"ok\" id=\"audit-ok\">The audit log is intact: {} entries, hash chain verified.</p>", v.entries),
         Some(pr) => format!("<div class=\"err\">The audit log is broken: {}</div>", esc(pr)),

@@ -64,7 +64,13 @@ struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = request(self.addr, "DELETE", &format!("/session/{}", self.session), &[], b"");
+        let _ = request(
+            self.addr,
+            "DELETE",
+            &format!("/session/{}", self.session),
+            &[],
+            b"",
+        );
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -73,8 +79,18 @@ impl Drop for Driver {
 impl Driver {
     fn call(&self, method: &str, path: &str, body: Value) -> Value {
         let p = format!("/session/{}{path}", self.session);
-        let body = if method == "GET" { Vec::new() } else { body.to_string().into_bytes() };
-        let r = request(self.addr, method, &p, &[("Content-Type", "application/json")], &body);
+        let body = if method == "GET" {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        let r = request(
+            self.addr,
+            method,
+            &p,
+            &[("Content-Type", "application/json")],
+            &body,
+        );
         let v = r.json();
         assert_eq!(r.status, 200, "webdriver {method} {p}: {v}");
         v["value"].clone()
@@ -83,35 +99,68 @@ impl Driver {
         self.call("POST", "/url", json!({"url": url}));
     }
     fn el(&self, css: &str) -> String {
-        let v = self.call("POST", "/element", json!({"using": "css selector", "value": css}));
-        v.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).unwrap().to_string()
+        let v = self.call(
+            "POST",
+            "/element",
+            json!({"using": "css selector", "value": css}),
+        );
+        v.as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .unwrap()
+            .to_string()
     }
     fn els(&self, css: &str) -> usize {
-        self.call("POST", "/elements", json!({"using": "css selector", "value": css})).as_array().unwrap().len()
+        self.call(
+            "POST",
+            "/elements",
+            json!({"using": "css selector", "value": css}),
+        )
+        .as_array()
+        .unwrap()
+        .len()
     }
     fn typ(&self, css: &str, text: &str) {
         let e = self.el(css);
-        self.call("POST", &format!("/element/{e}/value"), json!({"text": text}));
+        self.call(
+            "POST",
+            &format!("/element/{e}/value"),
+            json!({"text": text}),
+        );
     }
     fn click(&self, css: &str) {
         let e = self.el(css);
         self.call("POST", &format!("/element/{e}/click"), json!({}));
     }
     fn url(&self) -> String {
-        self.call("GET", "/url", json!(null)).as_str().unwrap().to_string()
+        self.call("GET", "/url", json!(null))
+            .as_str()
+            .unwrap()
+            .to_string()
     }
     fn source(&self) -> String {
-        self.call("GET", "/source", json!(null)).as_str().unwrap().to_string()
+        self.call("GET", "/source", json!(null))
+            .as_str()
+            .unwrap()
+            .to_string()
     }
     fn shot(&self, name: &str) {
-        let png = b64decode(self.call("GET", "/screenshot", json!(null)).as_str().unwrap());
+        let png = b64decode(
+            self.call("GET", "/screenshot", json!(null))
+                .as_str()
+                .unwrap(),
+        );
         assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
         std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
     }
 }
 
 fn start_driver(chromium: &Path, chromedriver: &Path) -> Driver {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = Command::new(chromedriver)
         .arg(format!("--port={port}"))
         .arg("--allowed-ips=127.0.0.1")
@@ -122,7 +171,10 @@ fn start_driver(chromium: &Path, chromedriver: &Path) -> Driver {
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let t = Instant::now();
     while std::net::TcpStream::connect(addr).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(30), "chromedriver did not start");
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "chromedriver did not start"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let caps = json!({"capabilities": {"alwaysMatch": {
@@ -132,19 +184,38 @@ fn start_driver(chromium: &Path, chromedriver: &Path) -> Driver {
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1300,1100", "--no-first-run", "--disable-extensions"]
         }
     }}});
-    let r = request(addr, "POST", "/session", &[("Content-Type", "application/json")], caps.to_string().as_bytes());
+    let r = request(
+        addr,
+        "POST",
+        "/session",
+        &[("Content-Type", "application/json")],
+        caps.to_string().as_bytes(),
+    );
     let v = r.json();
     assert_eq!(r.status, 200, "new session: {v}");
     let session = v["value"]["sessionId"].as_str().unwrap().to_string();
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("e2e");
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("e2e");
     std::fs::create_dir_all(&shots).unwrap();
-    Driver { addr, child, session, shots }
+    Driver {
+        addr,
+        child,
+        session,
+        shots,
+    }
 }
 
 #[test]
 fn analyst_walks_the_dashboard_in_chromium() {
-    let (Some(chromium), Some(driver)) = (find(&["chromium", "chromium-browser", "google-chrome"]), find(&["chromedriver"])) else {
-        println!("skipped: chromium or chromedriver not installed (apt-get install -y chromium chromium-driver)");
+    let (Some(chromium), Some(driver)) = (
+        find(&["chromium", "chromium-browser", "google-chrome"]),
+        find(&["chromedriver"]),
+    ) else {
+        println!(
+            "skipped: chromium or chromedriver not installed (apt-get install -y chromium chromium-driver)"
+        );
         return;
     };
     let s = start(400);
@@ -158,7 +229,10 @@ fn analyst_walks_the_dashboard_in_chromium() {
     d.typ("#username", "analyst");
     d.typ("#password", PASSWORD);
     d.click("#signin");
-    assert!(d.source().contains("The exposure funnel"), "signed in to the funnel");
+    assert!(
+        d.source().contains("The exposure funnel"),
+        "signed in to the funnel"
+    );
     assert!(d.els("table.funnel .bar") == 5, "five funnel stages");
     d.shot("02-funnel");
 
@@ -168,7 +242,10 @@ fn analyst_walks_the_dashboard_in_chromium() {
     d.click("#f-validation option[value=exploitable]");
     d.click("#apply");
     let url = d.url();
-    assert!(url.contains("tier=P1") && url.contains("validation=exploitable"), "{url}");
+    assert!(
+        url.contains("tier=P1") && url.contains("validation=exploitable"),
+        "{url}"
+    );
     let rows = d.els("#exposures tr") - 1;
     assert!(rows > 0, "validated P1 exposures are listed");
     assert_eq!(d.els("#exposures .tier.P1"), rows, "only P1 rows");
@@ -183,15 +260,27 @@ fn analyst_walks_the_dashboard_in_chromium() {
     d.shot("04-exposure");
 
     // Accepting its risk.
-    d.typ("#justification", "isolated behind the edge WAF until the Q3 upgrade");
+    d.typ(
+        "#justification",
+        "isolated behind the edge WAF until the Q3 upgrade",
+    );
     d.typ("#control", "edge-waf");
     d.click("#accept");
-    assert_eq!(d.els("#accepted"), 1, "the acceptance is confirmed: {}", d.url());
+    assert_eq!(
+        d.els("#accepted"),
+        1,
+        "the acceptance is confirmed: {}",
+        d.url()
+    );
     assert!(d.source().contains("isolated behind the edge WAF"));
     d.shot("05-risk-accepted");
 
     // Other pages a newcomer finds from the navigation.
-    for (path, text, name) in [("/sla", "SLA board", "06-sla"), ("/services/claims", "Most urgent exposures", "07-service"), ("/actions", "Remediation actions", "08-actions")] {
+    for (path, text, name) in [
+        ("/sla", "SLA board", "06-sla"),
+        ("/services/claims", "Most urgent exposures", "07-service"),
+        ("/actions", "Remediation actions", "08-actions"),
+    ] {
         d.go(&format!("{base}{path}"));
         assert!(d.source().contains(text), "{path}");
         d.shot(name);

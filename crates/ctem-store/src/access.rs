@@ -65,7 +65,8 @@ fn services_of(s: &str) -> Vec<String> {
     serde_json::from_str(s).unwrap_or_default()
 }
 
-const USER_COLS: &str = "u.id, u.username, u.password_hash, u.role, u.services, u.created_at, u.disabled";
+const USER_COLS: &str =
+    "u.id, u.username, u.password_hash, u.role, u.services, u.created_at, u.disabled";
 
 fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
     let services: String = r.get(4)?;
@@ -128,7 +129,11 @@ impl Store {
             .append(
                 &tx,
                 now,
-                if existing.is_some() { "user.update" } else { "user.add" },
+                if existing.is_some() {
+                    "user.update"
+                } else {
+                    "user.add"
+                },
                 username,
                 &serde_json::json!({"role": role, "services": services}),
             )
@@ -153,7 +158,9 @@ impl Store {
     pub fn users(&self) -> Result<Vec<UserRecord>> {
         let mut stmt = self
             .conn
-            .prepare(&format!("SELECT {USER_COLS} FROM users u ORDER BY u.username"))
+            .prepare(&format!(
+                "SELECT {USER_COLS} FROM users u ORDER BY u.username"
+            ))
             .map_err(|e| self.err(e))?;
         let rows = stmt.query_map([], user_row).map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
@@ -209,7 +216,13 @@ impl Store {
         if n > 0 {
             let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
             audit
-                .append(&tx, now, "token.revoke", &id.to_string(), &serde_json::json!({}))
+                .append(
+                    &tx,
+                    now,
+                    "token.revoke",
+                    &id.to_string(),
+                    &serde_json::json!({}),
+                )
                 .map_err(e)?;
         }
         tx.commit().map_err(e)?;

@@ -28,13 +28,13 @@ mod views;
 
 pub use access::{AcceptanceRecord, SessionRecord, TokenRecord, UserRecord};
 pub use audit::AuditVerification;
-pub use migrate::SCHEMA_VERSION;
-pub use views::{ExposureListRow, ExposurePage, ExposureQuery, ExposureSort, FunnelCounts};
 pub use import::{ImportMeta, ImportSummary, ImportTx};
+pub use migrate::SCHEMA_VERSION;
 pub use queries::{
     CycleRecord, DecisionChange, EpssRow, ExposureRow, FeedSnapshot, ImportRecord, KevRow,
     StateDigest,
 };
+pub use views::{ExposureListRow, ExposurePage, ExposureQuery, ExposureSort, FunnelCounts};
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};

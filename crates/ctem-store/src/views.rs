@@ -161,7 +161,9 @@ impl Store {
                     let pt = arg(Value::Text(t.to_string()), &mut args);
                     let ps = arg(Value::Real(-score), &mut args);
                     let pi = arg(Value::Text(id.to_string()), &mut args);
-                    wh.push(format!("(d.tier, -d.score, d.exposure_id) > ({pt}, {ps}, {pi})"));
+                    wh.push(format!(
+                        "(d.tier, -d.score, d.exposure_id) > ({pt}, {ps}, {pi})"
+                    ));
                 }
                 "d.tier, -d.score, d.exposure_id"
             }

@@ -261,7 +261,9 @@ pub fn user(ctx: &Ctx, cmd: UserCmd) -> Result<()> {
             {
                 return Err(CliError::new(
                     ExitCode::Usage,
-                    format!("user name `{username}`: use 1-64 letters, digits, `.`, `_`, `@` or `-`"),
+                    format!(
+                        "user name `{username}`: use 1-64 letters, digits, `.`, `_`, `@` or `-`"
+                    ),
                 ));
             }
             let password = read_password()?;

@@ -62,7 +62,10 @@ fn parse_args() -> Opts {
     }
     // Load is only ever sent to this machine.
     if !o.addr.ip().is_loopback() {
-        eprintln!("ctem-loadgen: {} is not a loopback address; refusing", o.addr);
+        eprintln!(
+            "ctem-loadgen: {} is not a loopback address; refusing",
+            o.addr
+        );
         std::process::exit(2);
     }
     o
@@ -78,12 +81,21 @@ impl Conn {
     async fn open(addr: SocketAddr) -> std::io::Result<Conn> {
         let s = TcpStream::connect(addr).await?;
         s.set_nodelay(true)?;
-        Ok(Conn { s, buf: Vec::with_capacity(64 * 1024) })
+        Ok(Conn {
+            s,
+            buf: Vec::with_capacity(64 * 1024),
+        })
     }
 
     /// GET `path`; returns status and body.
-    async fn get(&mut self, addr: SocketAddr, path: &str, token: &str) -> std::io::Result<(u16, Vec<u8>)> {
-        let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\r\n");
+    async fn get(
+        &mut self,
+        addr: SocketAddr,
+        path: &str,
+        token: &str,
+    ) -> std::io::Result<(u16, Vec<u8>)> {
+        let req =
+            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\r\n");
         self.s.write_all(req.as_bytes()).await?;
         self.buf.clear();
         let mut tmp = [0u8; 16 * 1024];
@@ -93,12 +105,19 @@ impl Conn {
             }
             let n = self.s.read(&mut tmp).await?;
             if n == 0 {
-                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed"));
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "connection closed",
+                ));
             }
             self.buf.extend_from_slice(&tmp[..n]);
         };
         let head = String::from_utf8_lossy(&self.buf[..header_end]).to_ascii_lowercase();
-        let status: u16 = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let status: u16 = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
         let len: usize = head
             .lines()
             .find_map(|l| l.strip_prefix("content-length:"))
@@ -107,7 +126,10 @@ impl Conn {
         while self.buf.len() < header_end + len {
             let n = self.s.read(&mut tmp).await?;
             if n == 0 {
-                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed"));
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "connection closed",
+                ));
             }
             self.buf.extend_from_slice(&tmp[..n]);
         }
@@ -129,7 +151,12 @@ impl Rng {
     }
 }
 
-const KINDS: [&str; 4] = ["list (first page)", "list (deep page)", "exposure API", "exposure page"];
+const KINDS: [&str; 4] = [
+    "list (first page)",
+    "list (deep page)",
+    "exposure API",
+    "exposure page",
+];
 
 fn pct(v: &mut [Duration], p: f64) -> f64 {
     if v.is_empty() {
@@ -142,7 +169,13 @@ fn pct(v: &mut [Duration], p: f64) -> f64 {
 
 fn encode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -168,12 +201,18 @@ async fn main() {
             std::process::exit(1)
         });
         if st != 200 {
-            eprintln!("ctem-loadgen: {path}: status {st}: {}", String::from_utf8_lossy(&body));
+            eprintln!(
+                "ctem-loadgen: {path}: status {st}: {}",
+                String::from_utf8_lossy(&body)
+            );
             std::process::exit(1);
         }
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         if let Some(rows) = v["exposures"].as_array() {
-            ids.extend(rows.iter().filter_map(|r| r["id"].as_str().map(str::to_string)));
+            ids.extend(
+                rows.iter()
+                    .filter_map(|r| r["id"].as_str().map(str::to_string)),
+            );
         }
         match v["next"].as_str() {
             Some(n) => {
@@ -187,7 +226,12 @@ async fn main() {
         eprintln!("ctem-loadgen: the workspace has too few exposures to benchmark");
         std::process::exit(1);
     }
-    eprintln!("warm-up: {} cursors, {} ids in {:.1} s", cursors.len(), ids.len(), t.elapsed().as_secs_f64());
+    eprintln!(
+        "warm-up: {} cursors, {} ids in {:.1} s",
+        cursors.len(),
+        ids.len(),
+        t.elapsed().as_secs_f64()
+    );
     let cursors = Arc::new(cursors);
     let ids = Arc::new(ids);
     let deadline = Instant::now() + Duration::from_secs(o.seconds);
@@ -200,15 +244,27 @@ async fn main() {
             let mut lat: [Vec<Duration>; 4] = Default::default();
             let mut errors = 0u64;
             let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (w as u64 + 1));
-            let Ok(mut c) = Conn::open(o.addr).await else { return (lat, 1) };
+            let Ok(mut c) = Conn::open(o.addr).await else {
+                return (lat, 1);
+            };
             while Instant::now() < deadline {
-                if budget.fetch_update(std::sync::atomic::Ordering::Relaxed, std::sync::atomic::Ordering::Relaxed, |b| b.checked_sub(1)).is_err() {
+                if budget
+                    .fetch_update(
+                        std::sync::atomic::Ordering::Relaxed,
+                        std::sync::atomic::Ordering::Relaxed,
+                        |b| b.checked_sub(1),
+                    )
+                    .is_err()
+                {
                     break;
                 }
                 let k = (rng.next() % 4) as usize;
                 let path = match k {
                     0 => "/api/v1/exposures?limit=50".to_string(),
-                    1 => format!("/api/v1/exposures?limit=50&after={}", encode(rng.pick(&cursors[..]).as_str())),
+                    1 => format!(
+                        "/api/v1/exposures?limit=50&after={}",
+                        encode(rng.pick(&cursors[..]).as_str())
+                    ),
                     2 => format!("/api/v1/exposures/{}", rng.pick(&ids[..])),
                     _ => format!("/exposures/{}", rng.pick(&ids[..])),
                 };
@@ -240,12 +296,35 @@ async fn main() {
     }
     let secs = started.elapsed().as_secs_f64();
     let total: usize = all.iter().map(Vec::len).sum();
-    println!("connections {}  duration {secs:.1} s  requests {total}  errors {errors}  throughput {:.0} req/s", o.connections, total as f64 / secs);
-    println!("{:<20} {:>9} {:>9} {:>9} {:>9} {:>9}", "kind", "requests", "p50 ms", "p90 ms", "p99 ms", "max ms");
+    println!(
+        "connections {}  duration {secs:.1} s  requests {total}  errors {errors}  throughput {:.0} req/s",
+        o.connections,
+        total as f64 / secs
+    );
+    println!(
+        "{:<20} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "kind", "requests", "p50 ms", "p90 ms", "p99 ms", "max ms"
+    );
     let mut every: Vec<Duration> = Vec::new();
     for (k, mut v) in all.into_iter().enumerate() {
         every.extend(&v);
-        println!("{:<20} {:>9} {:>9.1} {:>9.1} {:>9.1} {:>9.1}", KINDS[k], v.len(), pct(&mut v, 0.5), pct(&mut v, 0.9), pct(&mut v, 0.99), pct(&mut v, 1.0));
+        println!(
+            "{:<20} {:>9} {:>9.1} {:>9.1} {:>9.1} {:>9.1}",
+            KINDS[k],
+            v.len(),
+            pct(&mut v, 0.5),
+            pct(&mut v, 0.9),
+            pct(&mut v, 0.99),
+            pct(&mut v, 1.0)
+        );
     }
-    println!("{:<20} {:>9} {:>9.1} {:>9.1} {:>9.1} {:>9.1}", "all", every.len(), pct(&mut every, 0.5), pct(&mut every, 0.9), pct(&mut every, 0.99), pct(&mut every, 1.0));
+    println!(
+        "{:<20} {:>9} {:>9.1} {:>9.1} {:>9.1} {:>9.1}",
+        "all",
+        every.len(),
+        pct(&mut every, 0.5),
+        pct(&mut every, 0.9),
+        pct(&mut every, 0.99),
+        pct(&mut every, 1.0)
+    );
 }

@@ -34,11 +34,21 @@ impl Resp {
 }
 
 /// Sends one request; `addr` must be a loopback address.
-pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Resp {
     assert!(addr.ip().is_loopback(), "tests talk to loopback only");
     let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(std::time::Duration::from_secs(120))).ok();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    s.set_read_timeout(Some(std::time::Duration::from_secs(120)))
+        .ok();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -72,7 +82,10 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &st
         }
         buf.extend_from_slice(&tmp[..n]);
     }
-    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("header end");
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("header end");
     let head = String::from_utf8_lossy(&buf[..split]).into_owned();
     let mut lines = head.split("\r\n");
     let status: u16 = lines
@@ -86,18 +99,32 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &st
         .collect();
     let headers: Vec<(String, String)> = headers;
     let raw = &buf[split + 4..];
-    let chunked = headers
-        .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked"));
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
     let body = if chunked { dechunk(raw) } else { raw.to_vec() };
-    Resp { status, headers, body }
+    Resp {
+        status,
+        headers,
+        body,
+    }
 }
 
 fn dechunk(mut raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
-        let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") else { break };
-        let size = usize::from_str_radix(String::from_utf8_lossy(&raw[..eol]).split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
+        let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") else {
+            break;
+        };
+        let size = usize::from_str_radix(
+            String::from_utf8_lossy(&raw[..eol])
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim(),
+            16,
+        )
+        .unwrap_or(0);
         raw = &raw[eol + 2..];
         if size == 0 || raw.len() < size {
             break;
@@ -119,7 +146,10 @@ pub fn post_json(addr: SocketAddr, path: &str, token: &str, body: &serde_json::V
         addr,
         "POST",
         path,
-        &[("Authorization", &auth), ("Content-Type", "application/json")],
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
         body.to_string().as_bytes(),
     )
 }
@@ -140,7 +170,10 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub fn demo_workspace(dir: &Path, findings: usize) {
     let input = dir.join("input");
     let m = ctem_demo::generate(
-        &ctem_demo::DemoOptions { findings, ..ctem_demo::DemoOptions::default() },
+        &ctem_demo::DemoOptions {
+            findings,
+            ..ctem_demo::DemoOptions::default()
+        },
         &input,
     )
     .expect("generate");
@@ -149,12 +182,14 @@ pub fn demo_workspace(dir: &Path, findings: usize) {
     let scope = ws.load_scope().expect("scope");
     let mut store = ws.open_store().expect("store");
     for r in &m.reports {
-        ctem_engine::ingest_file(&mut store, r, "test", ctem_engine::Progress::None).expect("ingest");
+        ctem_engine::ingest_file(&mut store, r, "test", ctem_engine::Progress::None)
+            .expect("ingest");
     }
     ctem_engine::load_feed(&mut store, &m.kev, "test").expect("kev");
     ctem_engine::load_feed(&mut store, &m.epss, "test").expect("epss");
     for v in &m.validations {
-        ctem_engine::import_validations(&mut store, v, "red team", "red_team", "test").expect("validations");
+        ctem_engine::import_validations(&mut store, v, "red team", "red_team", "test")
+            .expect("validations");
     }
     ctem_engine::prioritise(&mut store, &scope, "test").expect("prioritise");
 }
@@ -182,10 +217,19 @@ pub fn start_with(findings: usize, tweak: impl FnOnce(&mut ctem_server::ServeCon
         ] {
             let t = ctem_server::auth::new_token().expect("token");
             store
-                .create_token(&ctem_server::auth::sha256_hex(&t), role, role, &svcs, None, "test")
+                .create_token(
+                    &ctem_server::auth::sha256_hex(&t),
+                    role,
+                    role,
+                    &svcs,
+                    None,
+                    "test",
+                )
                 .expect("token");
             tokens.insert(role, t);
-            store.upsert_user(role, &hash, role, &svcs, "test").expect("user");
+            store
+                .upsert_user(role, &hash, role, &svcs, "test")
+                .expect("user");
         }
     }
     let mut cfg = ctem_server::ServeConfig::new(dir.path().to_path_buf());
@@ -205,7 +249,14 @@ pub fn start_with(findings: usize, tweak: impl FnOnce(&mut ctem_server::ServeCon
     rt.spawn(async move {
         let _ = ctem_server::run(listener, st).await;
     });
-    Server { addr, dir, tokens, owned_service: owned, state, _rt: rt }
+    Server {
+        addr,
+        dir,
+        tokens,
+        owned_service: owned,
+        state,
+        _rt: rt,
+    }
 }
 
 /// Signs in through the form; returns the session cookie (`name=value`).
