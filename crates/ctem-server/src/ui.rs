@@ -39,7 +39,7 @@ pub fn router() -> Router<Arc<AppState>> {
 }
 
 /// An error as a page (the dashboard never shows raw JSON).
-struct PageError(ApiError, Option<Principal>);
+struct PageError(ApiError, Option<Box<Principal>>);
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
@@ -68,7 +68,7 @@ trait Ctx<T> {
 
 impl<T> Ctx<T> for Result<T, ApiError> {
     fn ctx(self, p: &Principal) -> Result<T, PageError> {
-        self.map_err(|e| PageError(e, Some(p.clone())))
+        self.map_err(|e| PageError(e, Some(Box::new(p.clone()))))
     }
 }
 
@@ -973,7 +973,10 @@ async fn start_run(
 ) -> PageResult {
     p.check_csrf(f.csrf.as_deref()).ctx(&p)?;
     if !p.can_run() {
-        return Err(PageError(ApiError::forbidden("start runs"), Some(p)));
+        return Err(PageError(
+            ApiError::forbidden("start runs"),
+            Some(Box::new(p)),
+        ));
     }
     crate::schedule::run(&state, "dashboard", &p.actor)
         .await
@@ -984,7 +987,10 @@ async fn start_run(
 
 async fn evidence(State(state): State<Arc<AppState>>, WebUser(p): WebUser) -> PageResult {
     if !p.can_export_evidence() {
-        return Err(PageError(ApiError::forbidden("export evidence"), Some(p)));
+        return Err(PageError(
+            ApiError::forbidden("export evidence"),
+            Some(Box::new(p)),
+        ));
     }
     let v = state.db(|s| Ok(s.verify_audit()?)).await.ctx(&p)?;
     let mut b = String::from(
