@@ -308,7 +308,7 @@ pub async fn load_detail(state: &AppState, p: &Principal, id: &str) -> Result<De
     let id2 = id.to_string();
     let (row, decision, acceptances) = state
         .db(move |s| {
-            let Some(row) = s.exposure(&id2)? else {
+            let Some(row) = s.exposure_by_id_or_prefix(&id2)? else {
                 return Ok(None);
             };
             let d = s.decision(&row.exposure.id)?;

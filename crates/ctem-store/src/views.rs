@@ -302,3 +302,43 @@ impl Store {
         Ok(by)
     }
 }
+
+impl Store {
+    /// One exposure by id or unique id prefix (at least 6 characters), by a
+    /// range on the primary key: the same answers as [`Store::exposure`]
+    /// without scanning the table (its `LIKE` cannot use the index).
+    pub fn exposure_by_id_or_prefix(
+        &self,
+        id_or_prefix: &str,
+    ) -> Result<Option<crate::ExposureRow>> {
+        let key = id_or_prefix.trim().to_ascii_lowercase();
+        if key.is_empty() {
+            return Ok(None);
+        }
+        let sql = format!(
+            "SELECT {} FROM exposures e JOIN assets a ON a.id = e.asset_id
+             WHERE e.id >= ?1 AND e.id < ?1 || char(1114111) ORDER BY e.id LIMIT 2",
+            crate::queries::EXPOSURE_COLS
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([&key], crate::queries::exposure_row)
+            .map_err(|e| self.err(e))?;
+        let mut v = rows
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))?;
+        if let Some(i) = v.iter().position(|r| r.exposure.id == key) {
+            return Ok(Some(v.swap_remove(i)));
+        }
+        if key.chars().count() < 6 {
+            return Ok(None);
+        }
+        match v.len() {
+            0 => Ok(None),
+            1 => Ok(v.pop()),
+            _ => Err(crate::StoreError::Other(format!(
+                "exposure id prefix `{id_or_prefix}` is ambiguous: give more characters"
+            ))),
+        }
+    }
+}
