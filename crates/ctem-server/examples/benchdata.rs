@@ -35,7 +35,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ctem_engine::import_validations(&mut store, v, "red team", "red_team", "bench")?;
     }
     let base = store.exposures(true)?;
-    eprintln!("demo estate: {} exposures in {:.1} s", base.len(), t.elapsed().as_secs_f64());
+    eprintln!(
+        "demo estate: {} exposures in {:.1} s",
+        base.len(),
+        t.elapsed().as_secs_f64()
+    );
     let t = Instant::now();
     let mut tx = store.begin_import(ctem_store::ImportMeta {
         tool: "bench".into(),
@@ -68,7 +72,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     tx.commit()?;
-    eprintln!("{n} synthetic exposures in {:.1} s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "{n} synthetic exposures in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let t = Instant::now();
     let o = ctem_engine::prioritise(&mut store, &scope, "bench")?;
     eprintln!(

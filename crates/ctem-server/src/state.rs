@@ -87,6 +87,7 @@ pub struct AppState {
     scope: RwLock<Arc<Scope>>,
     overview: Mutex<Option<(Instant, Arc<Overview>)>>,
     report: tokio::sync::Mutex<Option<Arc<ctem_report::ReportData>>>,
+    refreshing: std::sync::atomic::AtomicBool,
     pub run_lock: tokio::sync::Mutex<()>,
     pub limiter: LoginLimiter,
     pub metrics: Metrics,
@@ -106,6 +107,7 @@ impl AppState {
             scope: RwLock::new(Arc::new(scope)),
             overview: Mutex::new(None),
             report: tokio::sync::Mutex::new(None),
+            refreshing: std::sync::atomic::AtomicBool::new(false),
             run_lock: tokio::sync::Mutex::new(()),
             limiter: LoginLimiter::default(),
             metrics: Metrics::default(),
@@ -153,15 +155,32 @@ impl AppState {
         *self.report.lock().await = None;
     }
 
-    /// Funnel, tier and SLA counts, cached for `cache_ttl` (or until this
-    /// server changes something), so pages do not scan the decisions.
-    pub async fn overview(&self) -> Result<Arc<Overview>, ApiError> {
-        if let Ok(o) = self.overview.lock()
-            && let Some((at, v)) = o.as_ref()
-            && at.elapsed() < self.config.cache_ttl
-        {
-            return Ok(v.clone());
+    /// Funnel, tier and SLA counts, cached for `cache_ttl`, so pages do not
+    /// scan the decisions (a scan takes seconds at a million exposures).
+    /// After a change made by this server the next request recomputes them;
+    /// when they merely age past the TTL, the stale counts are served while
+    /// one background task refreshes them, so no request waits for the scan.
+    pub async fn overview(self: &Arc<Self>) -> Result<Arc<Overview>, ApiError> {
+        let cached = self.overview.lock().ok().and_then(|o| o.clone());
+        if let Some((at, v)) = cached {
+            if at.elapsed() >= self.config.cache_ttl
+                && !self
+                    .refreshing
+                    .swap(true, std::sync::atomic::Ordering::AcqRel)
+            {
+                let me = self.clone();
+                tokio::spawn(async move {
+                    let _ = me.compute_overview().await;
+                    me.refreshing
+                        .store(false, std::sync::atomic::Ordering::Release);
+                });
+            }
+            return Ok(v);
         }
+        self.compute_overview().await
+    }
+
+    async fn compute_overview(&self) -> Result<Arc<Overview>, ApiError> {
         let now = ctem_model::now();
         let counts = self.db(move |s| Ok(s.funnel_counts(now)?)).await?;
         let v = Arc::new(Overview {
