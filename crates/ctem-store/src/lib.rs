@@ -25,7 +25,11 @@ mod migrate;
 mod mobilise;
 mod policy;
 mod queries;
+// ctem serve (issue 7): access control and the dashboard's read models.
+mod access;
+mod views;
 
+pub use access::{AcceptanceRecord, SessionRecord, TokenRecord, UserRecord};
 pub use audit::AuditVerification;
 pub use graph_sources::{FixClaim, GraphSource};
 pub use import::{ImportMeta, ImportSummary, ImportTx};
@@ -36,6 +40,7 @@ pub use queries::{
     CycleRecord, DecisionChange, EpssRow, ExposureRow, FeedSnapshot, ImportRecord, KevRow,
     StateDigest,
 };
+pub use views::{ExposureListRow, ExposurePage, ExposureQuery, ExposureSort, FunnelCounts};
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};

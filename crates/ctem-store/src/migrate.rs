@@ -25,10 +25,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "mobilisation",
         include_str!("../migrations/sqlite/0005_mobilisation.sql"),
     ),
+    (
+        6,
+        "server",
+        include_str!("../migrations/sqlite/0006_server.sql"),
+    ),
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 pub(crate) fn migrate(store: &mut Store) -> Result<()> {
     store

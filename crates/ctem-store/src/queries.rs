@@ -96,7 +96,7 @@ pub struct StateDigest {
     pub exposures_hash: String,
 }
 
-const EXPOSURE_COLS: &str = "e.id, e.asset_id, e.weakness, e.component, e.title, e.severity,
+pub(crate) const EXPOSURE_COLS: &str = "e.id, e.asset_id, e.weakness, e.component, e.title, e.severity,
     e.cvss_vector, e.cvss_score, e.port, e.location, e.first_seen, e.last_seen, e.status,
     (SELECT group_concat(tool, ',') FROM (SELECT tool FROM evidence v WHERE v.exposure_id = e.id ORDER BY tool)),
     a.id, a.kind, a.name, a.identity, a.first_seen, a.last_seen";
@@ -113,7 +113,7 @@ fn text_err(what: &str, v: &str) -> rusqlite::Error {
     )
 }
 
-fn exposure_row(r: &Row<'_>) -> rusqlite::Result<ExposureRow> {
+pub(crate) fn exposure_row(r: &Row<'_>) -> rusqlite::Result<ExposureRow> {
     let weakness: String = r.get(2)?;
     let weakness: Weakness = serde_json::from_str(&weakness).map_err(json_err)?;
     let component: Option<String> = r.get(3)?;

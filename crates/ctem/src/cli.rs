@@ -161,6 +161,16 @@ pub enum Command {
     /// Closure verification: mark exposures fixed; each closes only when a
     /// rescan or a re-probe confirms it, and reopens with the reason if not.
     Fixed(crate::cmd_graph::FixedArgs),
+    // ctem serve (issue 7): handlers in cmd_server.rs.
+    /// Serve the dashboard and the REST API over this workspace; optionally
+    /// run the loop on a schedule.
+    Serve(crate::cmd_server::ServeArgs),
+    /// API tokens for pipelines and tools (shown once, stored hashed).
+    #[command(subcommand)]
+    Token(crate::cmd_server::TokenCmd),
+    /// Dashboard users and their roles.
+    #[command(subcommand)]
+    User(crate::cmd_server::UserCmd),
 }
 
 #[derive(Debug, Subcommand)]

@@ -11,6 +11,7 @@ pub mod cmd_feeds;
 pub mod cmd_graph;
 pub mod cmd_mobilise;
 pub mod cmd_prioritise;
+pub mod cmd_server;
 pub mod commands;
 pub mod table;
 

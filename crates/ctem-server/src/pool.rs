@@ -1,0 +1,93 @@
+//! A small pool of store connections. SQLite in WAL mode serves many readers
+//! at once and one writer; each connection is used by one blocking task at a
+//! time. (A PostgreSQL backend will replace what `Store::open` returns, not
+//! this pool's callers.)
+
+use ctem_store::{Store, StoreError};
+use std::path::PathBuf;
+use std::sync::{Condvar, Mutex};
+
+pub(crate) struct Pool {
+    path: PathBuf,
+    size: usize,
+    inner: Mutex<(Vec<Store>, usize)>,
+    ready: Condvar,
+}
+
+pub(crate) struct Conn<'a> {
+    pool: &'a Pool,
+    store: Option<Store>,
+}
+
+impl std::ops::Deref for Conn<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        // Present from checkout to drop.
+        self.store.as_ref().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl std::ops::DerefMut for Conn<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        self.store.as_mut().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl Drop for Conn<'_> {
+    fn drop(&mut self) {
+        if let Some(s) = self.store.take()
+            && let Ok(mut g) = self.pool.inner.lock()
+        {
+            g.0.push(s);
+            self.pool.ready.notify_one();
+        }
+    }
+}
+
+impl Pool {
+    pub(crate) fn new(path: PathBuf, size: usize) -> Pool {
+        Pool {
+            path,
+            size: size.max(1),
+            inner: Mutex::new((Vec::new(), 0)),
+            ready: Condvar::new(),
+        }
+    }
+
+    /// A connection, opening a new one while fewer than `size` exist, else
+    /// waiting for one to come back.
+    pub(crate) fn get(&self) -> Result<Conn<'_>, StoreError> {
+        let mut g = self
+            .inner
+            .lock()
+            .map_err(|_| StoreError::Other("store pool poisoned".into()))?;
+        loop {
+            if let Some(s) = g.0.pop() {
+                return Ok(Conn {
+                    pool: self,
+                    store: Some(s),
+                });
+            }
+            if g.1 < self.size {
+                g.1 += 1;
+                drop(g);
+                return match Store::open(&self.path) {
+                    Ok(s) => Ok(Conn {
+                        pool: self,
+                        store: Some(s),
+                    }),
+                    Err(e) => {
+                        if let Ok(mut g) = self.inner.lock() {
+                            g.1 -= 1;
+                        }
+                        Err(e)
+                    }
+                };
+            }
+            g = self
+                .ready
+                .wait(g)
+                .map_err(|_| StoreError::Other("store pool poisoned".into()))?;
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! Read models for the dashboard and the API: one page of exposures by
+//! keyset, funnel and SLA counts, without loading every decision.
+//!
+//! Every query here is shaped to walk an index (migration 0006) so a page
+//! costs the same at a thousand exposures as at millions: the list is keyed
+//! on `(tier, -score, exposure_id)` and a page asks for the rows after the
+//! last one shown, never for an offset.
+
+use crate::{Result, Store};
+use rusqlite::types::Value;
+use serde::Serialize;
+
+/// How a list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExposureSort {
+    /// Tier, then highest score first, then id: the work queue.
+    #[default]
+    Priority,
+    /// Earliest due date first (exposures without a due date are left out).
+    Due,
+}
+
+/// What to list: every field narrows the list.
+#[derive(Debug, Clone, Default)]
+pub struct ExposureQuery {
+    pub tier: Option<String>,
+    /// Only these services (a service owner's); `None` means every service
+    /// and exposures outside any service too.
+    pub services: Option<Vec<String>>,
+    /// One service asked for by the caller.
+    pub service: Option<String>,
+    /// `not_validated`, `exploitable`, `not_exploitable`, `blocked_by_control`.
+    pub validation: Option<String>,
+    /// Exposure status: `open`, `fix_pending`, …
+    pub status: Option<String>,
+    /// Case-insensitive substring of title, weakness id or asset name.
+    pub text: Option<String>,
+    /// Only exposures whose due date is before this time (overdue lists).
+    pub due_before: Option<i64>,
+    pub sort: ExposureSort,
+    /// The cursor of the last row of the previous page.
+    pub after: Option<String>,
+    pub limit: usize,
+}
+
+/// One row of the exposure list, from indexed columns only.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExposureListRow {
+    pub id: String,
+    pub tier: String,
+    pub score: f64,
+    pub weakness: String,
+    pub title: String,
+    pub asset: String,
+    pub service_id: Option<String>,
+    pub owner: Option<String>,
+    pub due: Option<i64>,
+    pub validation: String,
+    pub status: String,
+    pub reachable: bool,
+    pub exploitable_intel: bool,
+}
+
+/// One page and the cursor of the next one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExposurePage {
+    pub rows: Vec<ExposureListRow>,
+    pub next: Option<String>,
+}
+
+/// Funnel counts of one service (`None`: outside every service).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FunnelCounts {
+    pub service_id: Option<String>,
+    /// all, in scope, exploitable, reachable, validated — each a subset of
+    /// the one before.
+    pub stages: [i64; 5],
+    /// P1..P4.
+    pub tiers: [i64; 4],
+    pub overdue: i64,
+    pub due_7d: i64,
+}
+
+/// Why a cursor was rejected.
+fn bad_cursor(c: &str) -> crate::StoreError {
+    crate::StoreError::Other(format!(
+        "invalid cursor `{c}`: pass the `next` value of the previous page unchanged"
+    ))
+}
+
+fn tier_rank(t: &str) -> Option<usize> {
+    ["P1", "P2", "P3", "P4"].iter().position(|x| *x == t)
+}
+
+impl Store {
+    /// One page of exposures with a decision, in the asked order.
+    pub fn exposure_page(&self, q: &ExposureQuery) -> Result<ExposurePage> {
+        let limit = q.limit.clamp(1, 500);
+        let mut wh: Vec<String> = Vec::new();
+        let mut args: Vec<Value> = Vec::new();
+        let arg = |v: Value, args: &mut Vec<Value>| {
+            args.push(v);
+            format!("?{}", args.len())
+        };
+        if let Some(t) = &q.tier {
+            let p = arg(Value::Text(t.clone()), &mut args);
+            wh.push(format!("d.tier = {p}"));
+        }
+        if let Some(s) = &q.service {
+            let p = arg(Value::Text(s.clone()), &mut args);
+            wh.push(format!("d.service_id = {p}"));
+        }
+        if let Some(list) = &q.services {
+            if list.is_empty() {
+                return Ok(ExposurePage {
+                    rows: Vec::new(),
+                    next: None,
+                });
+            }
+            let ps: Vec<String> = list
+                .iter()
+                .map(|s| arg(Value::Text(s.clone()), &mut args))
+                .collect();
+            wh.push(format!("d.service_id IN ({})", ps.join(", ")));
+        }
+        if let Some(v) = &q.validation {
+            let p = arg(Value::Text(v.clone()), &mut args);
+            wh.push(format!("d.validation = {p}"));
+        }
+        if let Some(s) = &q.status {
+            let p = arg(Value::Text(s.clone()), &mut args);
+            wh.push(format!("e.status = {p}"));
+        }
+        if let Some(t) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            let escaped = t
+                .to_ascii_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let p = arg(Value::Text(format!("%{escaped}%")), &mut args);
+            wh.push(format!(
+                "(lower(e.title) LIKE {p} ESCAPE '\\' OR lower(e.weakness_id) LIKE {p} ESCAPE '\\' OR lower(a.name) LIKE {p} ESCAPE '\\')"
+            ));
+        }
+        if let Some(t) = q.due_before {
+            let p = arg(Value::Integer(t), &mut args);
+            wh.push(format!("d.due < {p}"));
+        }
+        let order = match q.sort {
+            ExposureSort::Priority => {
+                if let Some(c) = &q.after {
+                    let mut it = c.splitn(3, '~');
+                    let (t, s, id) = (it.next(), it.next(), it.next());
+                    let (Some(t), Some(s), Some(id)) = (t, s, id) else {
+                        return Err(bad_cursor(c));
+                    };
+                    let score: f64 = s.parse().map_err(|_| bad_cursor(c))?;
+                    if tier_rank(t).is_none() {
+                        return Err(bad_cursor(c));
+                    }
+                    let pt = arg(Value::Text(t.to_string()), &mut args);
+                    let ps = arg(Value::Real(-score), &mut args);
+                    let pi = arg(Value::Text(id.to_string()), &mut args);
+                    wh.push(format!(
+                        "(d.tier, -d.score, d.exposure_id) > ({pt}, {ps}, {pi})"
+                    ));
+                }
+                "d.tier, -d.score, d.exposure_id"
+            }
+            ExposureSort::Due => {
+                wh.push("d.due IS NOT NULL".into());
+                if let Some(c) = &q.after {
+                    let (due, id) = c.split_once('~').ok_or_else(|| bad_cursor(c))?;
+                    let due: i64 = due.parse().map_err(|_| bad_cursor(c))?;
+                    let pd = arg(Value::Integer(due), &mut args);
+                    let pi = arg(Value::Text(id.to_string()), &mut args);
+                    wh.push(format!("(d.due, d.exposure_id) > ({pd}, {pi})"));
+                }
+                "d.due, d.exposure_id"
+            }
+        };
+        let where_sql = if wh.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", wh.join(" AND "))
+        };
+        let pl = arg(Value::Integer(limit as i64 + 1), &mut args);
+        let sql = format!(
+            "SELECT d.exposure_id, d.tier, d.score, e.weakness_id, e.title, a.name, d.service_id, d.owner, d.due,
+                    d.validation, e.status, d.reachable, d.exploitable_intel
+             FROM decisions d JOIN exposures e ON e.id = d.exposure_id JOIN assets a ON a.id = e.asset_id
+             {where_sql} ORDER BY {order} LIMIT {pl}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                Ok(ExposureListRow {
+                    id: r.get(0)?,
+                    tier: r.get(1)?,
+                    score: r.get(2)?,
+                    weakness: r.get(3)?,
+                    title: r.get(4)?,
+                    asset: r.get(5)?,
+                    service_id: r.get(6)?,
+                    owner: r.get(7)?,
+                    due: r.get(8)?,
+                    validation: r.get(9)?,
+                    status: r.get(10)?,
+                    reachable: r.get(11)?,
+                    exploitable_intel: r.get(12)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        let mut rows = rows
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))?;
+        let next = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(|r| match q.sort {
+                ExposureSort::Priority => format!("{}~{}~{}", r.tier, r.score, r.id),
+                ExposureSort::Due => format!("{}~{}", r.due.unwrap_or_default(), r.id),
+            })
+        } else {
+            None
+        };
+        Ok(ExposurePage { rows, next })
+    }
+
+    /// The service an exposure's decision puts it in, if it has a decision:
+    /// `Some(None)` means decided but outside every service.
+    pub fn exposure_service(&self, exposure_id: &str) -> Result<Option<Option<String>>> {
+        use rusqlite::OptionalExtension;
+        self.conn
+            .query_row(
+                "SELECT service_id FROM decisions WHERE exposure_id = ?1",
+                [exposure_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Funnel, tier and SLA counts per service, in one pass over the
+    /// decisions' columns (no JSON is parsed).
+    pub fn funnel_counts(&self, now: i64) -> Result<Vec<FunnelCounts>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT service_id, in_scope, exploitable_intel, reachable, validation = 'exploitable', tier,
+                        SUM(CASE WHEN due < ?1 THEN 1 ELSE 0 END),
+                        SUM(CASE WHEN due >= ?1 AND due < ?1 + 7 * 86400 THEN 1 ELSE 0 END),
+                        COUNT(*)
+                 FROM decisions GROUP BY 1, 2, 3, 4, 5, 6",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([now]).map_err(|e| self.err(e))?;
+        let mut by: Vec<FunnelCounts> = Vec::new();
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let svc: Option<String> = r.get(0).map_err(|e| self.err(e))?;
+            let in_scope: bool = r.get(1).map_err(|e| self.err(e))?;
+            let intel: bool = r.get(2).map_err(|e| self.err(e))?;
+            let reach: bool = r.get(3).map_err(|e| self.err(e))?;
+            let valid: bool = r.get(4).map_err(|e| self.err(e))?;
+            let tier: String = r.get(5).map_err(|e| self.err(e))?;
+            let overdue: i64 = r.get(6).map_err(|e| self.err(e))?;
+            let due_7d: i64 = r.get(7).map_err(|e| self.err(e))?;
+            let n: i64 = r.get(8).map_err(|e| self.err(e))?;
+            let i = match by.iter().position(|f| f.service_id == svc) {
+                Some(i) => i,
+                None => {
+                    by.push(FunnelCounts {
+                        service_id: svc,
+                        ..FunnelCounts::default()
+                    });
+                    by.len() - 1
+                }
+            };
+            let f = &mut by[i];
+            // The same stages as the engine's funnel: each a subset of the
+            // one before.
+            let stage = if !in_scope {
+                0
+            } else if !intel {
+                1
+            } else if !reach {
+                2
+            } else if !valid {
+                3
+            } else {
+                4
+            };
+            for c in f.stages.iter_mut().take(stage + 1) {
+                *c += n;
+            }
+            if let Some(t) = tier_rank(&tier) {
+                f.tiers[t] += n;
+            }
+            f.overdue += overdue;
+            f.due_7d += due_7d;
+        }
+        by.sort_by(|a, b| a.service_id.cmp(&b.service_id));
+        Ok(by)
+    }
+}
+
+impl Store {
+    /// One exposure by id or unique id prefix (at least 6 characters), by a
+    /// range on the primary key: the same answers as [`Store::exposure`]
+    /// without scanning the table (its `LIKE` cannot use the index).
+    pub fn exposure_by_id_or_prefix(
+        &self,
+        id_or_prefix: &str,
+    ) -> Result<Option<crate::ExposureRow>> {
+        let key = id_or_prefix.trim().to_ascii_lowercase();
+        if key.is_empty() {
+            return Ok(None);
+        }
+        let sql = format!(
+            "SELECT {} FROM exposures e JOIN assets a ON a.id = e.asset_id
+             WHERE e.id >= ?1 AND e.id < ?1 || char(1114111) ORDER BY e.id LIMIT 2",
+            crate::queries::EXPOSURE_COLS
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([&key], crate::queries::exposure_row)
+            .map_err(|e| self.err(e))?;
+        let mut v = rows
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))?;
+        if let Some(i) = v.iter().position(|r| r.exposure.id == key) {
+            return Ok(Some(v.swap_remove(i)));
+        }
+        if key.chars().count() < 6 {
+            return Ok(None);
+        }
+        match v.len() {
+            0 => Ok(None),
+            1 => Ok(v.pop()),
+            _ => Err(crate::StoreError::Other(format!(
+                "exposure id prefix `{id_or_prefix}` is ambiguous: give more characters"
+            ))),
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! The store code behind `ctem serve`: users, tokens and sessions stored
+//! without secrets, risk acceptances, keyset pages that neither repeat nor
+//! skip rows, funnel counts, and id-prefix lookups.
+
+use ctem_model::{
+    AssetIdentity, AssetKind, Decision, Finding, RiskAcceptance, Severity, Tier, ValidationState,
+    Weakness, WeaknessKind,
+};
+use ctem_store::{ExposureQuery, ExposureSort, ImportMeta, Store};
+use std::collections::HashMap;
+
+/// A store with `n` exposures on one host, each decided into a tier and
+/// (every third) a service.
+fn store_with(n: usize) -> Store {
+    let mut s = Store::open_in_memory().expect("store");
+    let mut tx = s
+        .begin_import(ImportMeta {
+            tool: "t".into(),
+            format: "f".into(),
+            file: "r.json".into(),
+            sha256: "abc".into(),
+            actor: "test".into(),
+            at: 1_700_000_000,
+        })
+        .expect("import");
+    for i in 0..n {
+        tx.add(&Finding {
+            tool: "t".into(),
+            asset: AssetIdentity {
+                kind: Some(AssetKind::Host),
+                fqdn: Some("web-01.example".into()),
+                ..Default::default()
+            },
+            weakness: Weakness::from_ids(
+                &[format!("CVE-2024-{:05}", i + 1000)],
+                WeaknessKind::Vendor,
+            )
+            .expect("id"),
+            component: None,
+            title: format!("issue number {i}"),
+            severity: Severity::High,
+            cvss_vector: None,
+            cvss_score: None,
+            port: None,
+            protocol: None,
+            location: None,
+            rule_id: None,
+            description: None,
+        })
+        .expect("add");
+    }
+    tx.commit().expect("commit");
+    let rows = s.exposures(true).expect("rows");
+    let decisions: Vec<Decision> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Decision {
+            exposure_id: r.exposure.id.clone(),
+            in_scope: i % 3 == 0,
+            service_id: (i % 3 == 0).then(|| "shop".to_string()),
+            tier: Tier::ALL[i % 4],
+            // Ties on purpose: the id breaks them.
+            score: (i % 7) as f64 * 1.5,
+            exploitable_intel: i % 2 == 0,
+            reachable: i % 5 == 0,
+            validation: if i % 6 == 0 {
+                ValidationState::Exploitable
+            } else {
+                ValidationState::NotValidated
+            },
+            factors: vec![],
+            policy_path: vec![],
+            policy_version: "v1".into(),
+            owner: None,
+            sla_days: Some(30),
+            due: Some(1_700_000_000 + (i as i64 % 11) * 86_400),
+            tier_since: 1_700_000_000,
+            decided_at: 1_700_000_000,
+            feed_snapshots: vec![],
+        })
+        .collect();
+    s.save_decisions(&decisions, &HashMap::new(), "test")
+        .expect("decisions");
+    s
+}
+
+fn walk(s: &Store, mut q: ExposureQuery) -> Vec<ctem_store::ExposureListRow> {
+    let mut out = Vec::new();
+    loop {
+        let p = s.exposure_page(&q).expect("page");
+        out.extend(p.rows);
+        match p.next {
+            Some(n) => q.after = Some(n),
+            None => return out,
+        }
+    }
+}
+
+#[test]
+fn keyset_pages_cover_every_row_once_in_order() {
+    let s = store_with(203);
+    let all = walk(
+        &s,
+        ExposureQuery {
+            limit: 10,
+            ..Default::default()
+        },
+    );
+    assert_eq!(all.len(), 203);
+    let mut ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
+    for w in all.windows(2) {
+        let a = (&w[0].tier, -w[0].score, &w[0].id);
+        let b = (&w[1].tier, -w[1].score, &w[1].id);
+        assert!(a < b, "{a:?} then {b:?}");
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 203);
+
+    let due = walk(
+        &s,
+        ExposureQuery {
+            limit: 7,
+            sort: ExposureSort::Due,
+            ..Default::default()
+        },
+    );
+    assert_eq!(due.len(), 203);
+    assert!(
+        due.windows(2)
+            .all(|w| (w[0].due, &w[0].id) < (w[1].due, &w[1].id))
+    );
+
+    let svc = walk(
+        &s,
+        ExposureQuery {
+            limit: 9,
+            services: Some(vec!["shop".into()]),
+            ..Default::default()
+        },
+    );
+    assert_eq!(svc.len(), 68);
+    assert!(svc.iter().all(|r| r.service_id.as_deref() == Some("shop")));
+    let none = s
+        .exposure_page(&ExposureQuery {
+            services: Some(vec![]),
+            limit: 5,
+            ..Default::default()
+        })
+        .expect("page");
+    assert!(none.rows.is_empty());
+
+    let text = walk(
+        &s,
+        ExposureQuery {
+            limit: 50,
+            text: Some("NUMBER 10".into()),
+            ..Default::default()
+        },
+    );
+    assert_eq!(text.len(), 1 + 10, "issue number 10 and 100-109");
+    let percent = walk(
+        &s,
+        ExposureQuery {
+            limit: 50,
+            text: Some("%".into()),
+            ..Default::default()
+        },
+    );
+    assert!(percent.is_empty(), "LIKE wildcards are escaped");
+
+    for bad in ["P1", "P9~1~x", "P1~notanumber~x"] {
+        let e = s.exposure_page(&ExposureQuery {
+            after: Some(bad.into()),
+            limit: 5,
+            ..Default::default()
+        });
+        assert!(
+            e.is_err_and(|e| e.to_string().contains("invalid cursor")),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn funnel_counts_nest_and_add_up() {
+    let s = store_with(120);
+    let c = s.funnel_counts(1_700_000_000 + 5 * 86_400).expect("counts");
+    let total: i64 = c.iter().map(|f| f.stages[0]).sum();
+    assert_eq!(total, 120);
+    for f in &c {
+        assert!(f.stages.windows(2).all(|w| w[0] >= w[1]), "{f:?}");
+        assert_eq!(f.tiers.iter().sum::<i64>(), f.stages[0]);
+    }
+    let shop = c
+        .iter()
+        .find(|f| f.service_id.as_deref() == Some("shop"))
+        .expect("shop");
+    assert_eq!(shop.stages[0], 40);
+    let overdue: i64 = c.iter().map(|f| f.overdue).sum();
+    // due offsets 0..=10 days, now at day 5: offsets 0-4 are overdue.
+    assert_eq!(overdue, (0..120).filter(|i| i % 11 < 5).count() as i64);
+}
+
+#[test]
+fn lookups_by_prefix_use_the_key_and_refuse_ambiguity() {
+    let s = store_with(50);
+    let rows = s.exposures(true).expect("rows");
+    let id = &rows[17].exposure.id;
+    let full = s
+        .exposure_by_id_or_prefix(id)
+        .expect("lookup")
+        .expect("found");
+    assert_eq!(&full.exposure.id, id);
+    let pre = s
+        .exposure_by_id_or_prefix(&id[..12].to_ascii_uppercase())
+        .expect("lookup");
+    assert_eq!(pre.map(|r| r.exposure.id), Some(id.clone()));
+    assert!(
+        s.exposure_by_id_or_prefix(&id[..3])
+            .expect("lookup")
+            .is_none(),
+        "short prefixes are not searched"
+    );
+    assert!(
+        s.exposure_by_id_or_prefix("zzzzzzzz")
+            .expect("lookup")
+            .is_none()
+    );
+    // The same answers as the original lookup.
+    for r in rows.iter().take(10) {
+        assert_eq!(
+            s.exposure_by_id_or_prefix(&r.exposure.id[..10])
+                .expect("a")
+                .map(|x| x.exposure.id),
+            s.exposure(&r.exposure.id[..10])
+                .expect("b")
+                .map(|x| x.exposure.id)
+        );
+    }
+}
+
+#[test]
+fn access_records_hold_no_secrets_and_expire() {
+    let mut s = store_with(3);
+    let uid = s
+        .upsert_user("alice", "$argon2id$v=19$fake", "analyst", &[], "test")
+        .expect("user");
+    assert_eq!(
+        s.upsert_user("alice", "$argon2id$v=19$new", "auditor", &[], "test")
+            .expect("again"),
+        uid
+    );
+    let u = s.user("alice").expect("get").expect("alice");
+    assert_eq!(u.role, "auditor");
+    assert!(
+        !serde_json::to_string(&u).expect("json").contains("argon2"),
+        "hash never serialised"
+    );
+
+    let id = s
+        .create_token("d1g3st", "ci", "analyst", &[], Some(2_000), "test")
+        .expect("token");
+    assert!(s.token_by_hash("d1g3st", 1_000).expect("t").is_some());
+    assert!(
+        s.token_by_hash("d1g3st", 3_000).expect("t").is_none(),
+        "expired"
+    );
+    assert!(s.revoke_token(id, "test").expect("revoke"));
+    assert!(!s.revoke_token(id, "test").expect("revoke twice"));
+    assert!(
+        s.token_by_hash("d1g3st", 1_000).expect("t").is_none(),
+        "revoked"
+    );
+
+    let now = ctem_model::now();
+    s.create_session("sess", uid, "csrf", now + 60)
+        .expect("session");
+    assert_eq!(
+        s.session("sess", now).expect("s").map(|x| x.csrf),
+        Some("csrf".into())
+    );
+    assert!(s.session("sess", now + 61).expect("s").is_none());
+    // Changing a user ends their sessions.
+    s.upsert_user("alice", "$argon2id$v=19$newer", "auditor", &[], "test")
+        .expect("reset");
+    assert!(s.session("sess", now).expect("s").is_none());
+
+    let e = s.exposures(true).expect("rows")[0].exposure.id.clone();
+    let a = RiskAcceptance {
+        exposure_id: e.clone(),
+        approver: "user:alice".into(),
+        justification: "isolated".into(),
+        control: None,
+        expires_at: now + 86_400,
+        created_at: now,
+    };
+    s.add_risk_acceptance(&a, "user:alice").expect("accept");
+    assert!(
+        s.add_risk_acceptance(
+            &RiskAcceptance {
+                exposure_id: "nope".into(),
+                ..a
+            },
+            "x"
+        )
+        .is_err()
+    );
+    assert_eq!(s.risk_acceptances(Some(&e), 10).expect("list").len(), 1);
+    assert_eq!(s.risk_acceptances(None, 10).expect("list").len(), 1);
+    // Every change is in the intact audit chain.
+    let log = s.audit_log(None).expect("log");
+    for action in [
+        "user.add",
+        "user.update",
+        "token.create",
+        "token.revoke",
+        "risk.accept",
+    ] {
+        assert!(log.iter().any(|e| e.action == action), "{action} audited");
+    }
+    assert!(s.verify_audit().expect("verify").problem.is_none());
+}
