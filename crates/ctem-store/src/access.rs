@@ -7,7 +7,7 @@
 //! audited in the same transaction as the change.
 
 use crate::audit::AuditWriter;
-use crate::{Result, Store, StoreError, sqlite_err};
+use crate::{Result, Store, sqlite_err};
 use ctem_model::RiskAcceptance;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
