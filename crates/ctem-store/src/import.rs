@@ -24,7 +24,7 @@
 
 use crate::audit::AuditWriter;
 use crate::{Result, Store, sqlite_err};
-use ctem_model::{AssetIdentity, ExposureStatus, Finding, asset_key};
+use ctem_model::{AssetIdentity, Finding, asset_key};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -79,6 +79,9 @@ pub struct ImportTx<'a> {
     /// findings are mostly on the same asset.
     last_asset: Option<(AssetIdentity, String)>,
     covered_assets: HashSet<String>,
+    /// What the inventory knew of the exposures on the covered assets when
+    /// they were first covered (binary fingerprints).
+    known: HashMap<[u8; 16], Known>,
     /// Exposures already seen in this import (binary fingerprints).
     seen: HashSet<[u8; 16]>,
     /// Exposures this import created, for the digest in its audit entry.
@@ -88,6 +91,15 @@ pub struct ImportTx<'a> {
     skipped: u64,
     parser: Option<String>,
     summary: ImportSummary,
+}
+
+/// What an import needs to know of an exposure already in the inventory.
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    resolved: bool,
+    no_vector: bool,
+    no_score: bool,
+    no_port: bool,
 }
 
 /// The 16 bytes of a 32-hex-digit exposure fingerprint (any other string is
@@ -160,6 +172,7 @@ impl Store {
             asset_cache: HashMap::new(),
             last_asset: None,
             covered_assets: HashSet::new(),
+            known: HashMap::new(),
             seen: HashSet::new(),
             new_ids: Vec::new(),
             tools: HashSet::new(),
@@ -280,6 +293,7 @@ impl ImportTx<'_> {
         if self.covered_assets.insert(asset_id.clone()) {
             self.summary.assets += 1;
             self.merge_identity(&asset_id, identity)?;
+            self.load_known(&asset_id)?;
         }
         for id in identifiers {
             if !self.asset_cache.contains_key(&id) {
@@ -293,6 +307,37 @@ impl ImportTx<'_> {
             }
         }
         Ok(asset_id)
+    }
+
+    /// Loads what the inventory knows of the exposures on an asset, once per
+    /// asset and import: a finding's exposure is always on its own asset, so
+    /// one indexed query per asset replaces one query per finding.
+    fn load_known(&mut self, asset_id: &str) -> Result<()> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT id, status = 'resolved', cvss_vector IS NULL, cvss_score IS NULL, port IS NULL
+                 FROM exposures WHERE asset_id = ?1",
+            )
+            .map_err(|e| sqlite_err(&self.path, e))?;
+        let rows = stmt
+            .query_map([asset_id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    Known {
+                        resolved: r.get(1)?,
+                        no_vector: r.get(2)?,
+                        no_score: r.get(3)?,
+                        no_port: r.get(4)?,
+                    },
+                ))
+            })
+            .map_err(|e| sqlite_err(&self.path, e))?;
+        for row in rows {
+            let (id, k) = row.map_err(|e| sqlite_err(&self.path, e))?;
+            self.known.insert(id_key(&id), k);
+        }
+        Ok(())
     }
 
     /// Adds what this observation knows about the asset to what the
@@ -355,18 +400,7 @@ impl ImportTx<'_> {
             return Ok(());
         }
         self.summary.exposures += 1;
-        type Known = (String, bool, bool, bool);
-        let known: Option<Known> = self
-            .tx
-            .prepare_cached(
-                "SELECT status, cvss_vector IS NULL, cvss_score IS NULL, port IS NULL
-                 FROM exposures WHERE id = ?1",
-            )
-            .and_then(|mut s| {
-                s.query_row([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                    .optional()
-            })
-            .map_err(self.e())?;
+        let known = self.known.get(&key).copied();
         match known {
             None => {
                 let weakness = serde_json::to_string(&f.weakness).unwrap_or_else(|_| "{}".into());
@@ -402,8 +436,12 @@ impl ImportTx<'_> {
                 self.summary.new += 1;
                 self.new_ids.push(key);
             }
-            Some((status, no_vector, no_score, no_port)) => {
-                let reopen = ExposureStatus::parse(&status) == Some(ExposureStatus::Resolved);
+            Some(Known {
+                resolved: reopen,
+                no_vector,
+                no_score,
+                no_port,
+            }) => {
                 if reopen {
                     self.summary.reopened += 1;
                     self.audit
@@ -590,6 +628,8 @@ impl ImportTx<'_> {
 /// The earlier import an identical file may re-use.
 struct Previous {
     id: i64,
+    /// The full import whose snapshot `id` re-used, if it did.
+    reused: Option<i64>,
     tool: String,
     format: String,
     findings: i64,
@@ -611,23 +651,25 @@ impl Store {
     /// without parsing it again, when that is exactly what a full import
     /// would do: the latest import with the same SHA-256 was read by the
     /// same `parser` and is still the latest snapshot of each of its tools.
-    /// Its evidence then becomes this import's (last seen now), its assets
-    /// are covered again, nothing is new or resolved, and an exposure
-    /// resolved since (which cannot happen through imports alone) reopens.
+    /// Its exposures and covered assets are then seen now, and nothing is
+    /// new, reopened or resolved; `imports.reused_import` names the full
+    /// import whose evidence and covered assets this snapshot repeats.
     ///
     /// Returns `None`, having written nothing, when the file must be
-    /// imported in full. The returned summary carries `reused_import`.
+    /// imported in full; otherwise the summary (carrying `reused_import`)
+    /// and the number of records the parser had skipped.
     pub fn reimport_unchanged(
         &mut self,
         meta: &ImportMeta,
         parser: &str,
-    ) -> Result<Option<ImportSummary>> {
+    ) -> Result<Option<(ImportSummary, u64)>> {
         let path = self.path.clone();
         let e = |e| sqlite_err(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
         let prev: Option<Previous> = tx
             .query_row(
-                "SELECT id, tool, format, findings, exposures, assets, skipped, evidence_tools
+                "SELECT id, tool, format, findings, exposures, assets, skipped, evidence_tools,
+                        reused_import
                  FROM imports WHERE sha256 = ?1 AND parser = ?2 AND evidence_tools IS NOT NULL
                  ORDER BY id DESC LIMIT 1",
                 params![meta.sha256, parser],
@@ -641,6 +683,7 @@ impl Store {
                         assets: r.get(5)?,
                         skipped: r.get(6)?,
                         evidence_tools: split_tools(&r.get::<_, String>(7)?),
+                        reused: r.get(8)?,
                     })
                 },
             )
@@ -670,6 +713,11 @@ impl Store {
                 }
             }
         }
+        // The full import whose evidence and covered assets this snapshot
+        // repeats. Its evidence rows keep pointing at it (`last_import`,
+        // `last_seen` of the evidence are those of the last full parse); the
+        // exposures and assets are seen now.
+        let root = prev.reused.unwrap_or(prev.id);
         let at = meta.at;
         tx.execute(
             "INSERT INTO imports (tool, format, file, sha256, started_at, finished_at, findings,
@@ -689,73 +737,30 @@ impl Store {
                 prev.skipped,
                 prev.evidence_tools.join(", "),
                 parser,
-                prev.id
+                root
             ],
         )
         .map_err(e)?;
         let import_id = tx.last_insert_rowid();
         let mut audit = AuditWriter::new(&tx, &meta.actor).map_err(e)?;
-        let mut reopened = Vec::new();
+        // Nothing reopens: an exposure is only resolved once no evidence of
+        // it is active, and only a later import of the same tool (excluded
+        // above) deactivates this snapshot's evidence.
         for tool in &prev.evidence_tools {
             tx.execute(
-                "UPDATE evidence SET last_import = ?3, last_seen = ?4, active = 1
-                 WHERE tool = ?1 AND last_import = ?2",
-                params![tool, prev.id, import_id, at],
-            )
-            .map_err(e)?;
-            let mut stmt = tx
-                .prepare(
-                    "UPDATE exposures SET status = 'open', status_changed_at = ?3
-                     WHERE status = 'resolved'
-                       AND id IN (SELECT exposure_id FROM evidence WHERE tool = ?1 AND last_import = ?2)
-                     RETURNING id",
-                )
-                .map_err(e)?;
-            let rows = stmt
-                .query_map(params![tool, import_id, at], |r| r.get::<_, String>(0))
-                .map_err(e)?;
-            for r in rows {
-                reopened.push((r.map_err(e)?, tool.clone()));
-            }
-            drop(stmt);
-            tx.execute(
-                "UPDATE exposures SET last_seen = MAX(last_seen, ?3)
-                 WHERE id IN (SELECT exposure_id FROM evidence WHERE tool = ?1 AND last_import = ?2)",
-                params![tool, import_id, at],
+                "UPDATE exposures SET last_seen = ?3
+                 WHERE id IN (SELECT exposure_id FROM evidence WHERE tool = ?1 AND last_import = ?2)
+                   AND last_seen < ?3",
+                params![tool, root, at],
             )
             .map_err(e)?;
         }
         tx.execute(
-            "INSERT INTO import_assets (import_id, asset_id)
-             SELECT ?1, asset_id FROM import_assets WHERE import_id = ?2",
-            params![import_id, prev.id],
+            "UPDATE assets SET last_seen = ?2
+             WHERE id IN (SELECT asset_id FROM import_assets WHERE import_id = ?1) AND last_seen < ?2",
+            params![root, at],
         )
         .map_err(e)?;
-        tx.execute(
-            "UPDATE assets SET last_seen = MAX(last_seen, ?2)
-             WHERE id IN (SELECT asset_id FROM import_assets WHERE import_id = ?1)",
-            params![import_id, at],
-        )
-        .map_err(e)?;
-        for (id, tool) in &reopened {
-            audit
-                .append(
-                    &tx,
-                    at,
-                    "exposure.reopened",
-                    id,
-                    &serde_json::json!({"source": tool, "import": import_id}),
-                )
-                .map_err(e)?;
-        }
-        let reopened_n = reopened.len() as i64;
-        if reopened_n > 0 {
-            tx.execute(
-                "UPDATE imports SET reopened = ?2, unchanged = unchanged - ?2 WHERE id = ?1",
-                params![import_id, reopened_n],
-            )
-            .map_err(e)?;
-        }
         let summary = ImportSummary {
             import_id,
             tool: prev.tool,
@@ -767,8 +772,8 @@ impl Store {
             assets: prev.assets as u64,
             new_assets: 0,
             new: 0,
-            reopened: reopened_n as u64,
-            unchanged: (prev.exposures - reopened_n).max(0) as u64,
+            reopened: 0,
+            unchanged: prev.exposures.max(0) as u64,
             resolved: 0,
             reused_import: Some(prev.id),
         };
@@ -777,6 +782,6 @@ impl Store {
             .append(&tx, at, "import", &meta.file, &detail)
             .map_err(e)?;
         tx.commit().map_err(e)?;
-        Ok(Some(summary))
+        Ok(Some((summary, prev.skipped.max(0) as u64)))
     }
 }
