@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod cmd_progress;
 pub mod commands;
 pub mod table;
 
@@ -34,13 +35,19 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 
         }
     };
     let progress = match cli.progress {
-        cli::ProgressArg::None => engine::Progress::None,
         cli::ProgressArg::Lines => engine::Progress::Lines,
+        _ => engine::Progress::None,
+    };
+    let bar = match cli.progress {
+        cli::ProgressArg::Bar => true,
+        cli::ProgressArg::Auto => cmd_progress::stderr_is_terminal(),
+        cli::ProgressArg::None | cli::ProgressArg::Lines => false,
     };
     let ctx = commands::Ctx {
         ws: workspace::Workspace::new(cli.workspace.clone()),
         output: cli.output,
         progress,
+        bar,
         actor: std::env::var("CTEM_ACTOR")
             .or_else(|_| std::env::var("USER"))
             .map(|u| format!("cli:{u}"))
