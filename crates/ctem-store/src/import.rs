@@ -62,7 +62,8 @@ pub struct ImportSummary {
     pub resolved: u64,
     /// Set when the file was identical to an earlier import's (same SHA-256
     /// and parser, still the latest snapshot of its tools): this import is
-    /// a new snapshot of that one, made without parsing the file again.
+    /// a new snapshot made without parsing the file again, and this names
+    /// the full import whose evidence and covered assets it repeats.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reused_import: Option<i64>,
 }
@@ -775,7 +776,7 @@ impl Store {
             reopened: 0,
             unchanged: prev.exposures.max(0) as u64,
             resolved: 0,
-            reused_import: Some(prev.id),
+            reused_import: Some(root),
         };
         let detail = serde_json::to_value(&summary).unwrap_or_default();
         audit

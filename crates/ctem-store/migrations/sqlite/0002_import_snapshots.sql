@@ -11,7 +11,8 @@ ALTER TABLE imports ADD COLUMN evidence_tools TEXT;
 -- reused when the same parser would read it.
 ALTER TABLE imports ADD COLUMN parser TEXT;
 -- Set when this import re-used the snapshot of an earlier import of the
--- identical file (same SHA-256, same parser, still the latest of its tools).
+-- identical file (same SHA-256, same parser, still the latest of its tools):
+-- the full import whose evidence rows and covered assets it repeats.
 ALTER TABLE imports ADD COLUMN reused_import INTEGER REFERENCES imports(id);
 CREATE INDEX imports_sha256 ON imports(sha256);
 
