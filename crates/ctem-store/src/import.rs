@@ -94,6 +94,9 @@ pub struct ImportTx<'a> {
     summary: ImportSummary,
 }
 
+/// Identifiers kept in an import's asset cache before it is emptied.
+const ASSET_CACHE_MAX: usize = 32_768;
+
 /// What an import needs to know of an exposure already in the inventory.
 #[derive(Debug, Clone, Copy)]
 struct Known {
@@ -295,6 +298,12 @@ impl ImportTx<'_> {
             self.summary.assets += 1;
             self.merge_identity(&asset_id, identity)?;
             self.load_known(&asset_id)?;
+        }
+        // The cache saves queries, not correctness (identifiers are inserted
+        // idempotently), so it is bounded: a scan of 125,000 hosts would
+        // otherwise hold half a million identifiers.
+        if self.asset_cache.len() > ASSET_CACHE_MAX {
+            self.asset_cache.clear();
         }
         for id in identifiers {
             if !self.asset_cache.contains_key(&id) {
