@@ -96,10 +96,7 @@ fn dependency_check_empty_report_covers_the_project() {
 #[test]
 fn dependency_check_malformed_reports_name_line_and_column() {
     let e = ingest_err("dependency_check/malformed.xml").to_string();
-    assert!(
-        e.starts_with("malformed.xml: line 12, column"),
-        "{e}"
-    );
+    assert!(e.starts_with("malformed.xml: line 12, column"), "{e}");
     let e = ingest_err("dependency_check/malformed.json").to_string();
     assert!(e.starts_with("malformed.json: line 9, column"), "{e}");
     assert!(e.contains("dependencies[0]"), "{e}");

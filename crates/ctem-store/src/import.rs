@@ -520,7 +520,9 @@ impl ImportTx<'_> {
                 .map_err(e)?;
             let mut snap = self
                 .tx
-                .prepare("INSERT OR IGNORE INTO import_assets (import_id, asset_id) VALUES (?1, ?2)")
+                .prepare(
+                    "INSERT OR IGNORE INTO import_assets (import_id, asset_id) VALUES (?1, ?2)",
+                )
                 .map_err(e)?;
             for a in &self.covered_assets {
                 cov.execute([a]).map_err(e)?;

@@ -289,7 +289,13 @@ fn unchanged_file_is_a_new_snapshot_without_parsing() {
             .expect("lookup")
             .is_none()
     );
-    import_sha(&mut s, "trivy", 100, "aaa", &[f1.clone(), f2.clone(), f1.clone()]);
+    import_sha(
+        &mut s,
+        "trivy",
+        100,
+        "aaa",
+        &[f1.clone(), f2.clone(), f1.clone()],
+    );
     // Another parser version reads the file again.
     assert!(
         s.reimport_unchanged(&meta_sha("", 200, "aaa"), "parser 2")
@@ -344,7 +350,9 @@ fn a_full_import_after_a_reused_snapshot_still_resolves() {
     s.reimport_unchanged(&meta_sha("", 200, "aaa"), "parser 1")
         .expect("reimport")
         .expect("re-used");
-    let mut tx = s.begin_import(meta_sha("trivy", 300, "ccc")).expect("begin");
+    let mut tx = s
+        .begin_import(meta_sha("trivy", 300, "ccc"))
+        .expect("begin");
     tx.set_source("trivy", "trivy");
     tx.add(&f1).expect("add");
     let r = tx.commit().expect("commit");
@@ -366,7 +374,10 @@ fn the_import_entry_digests_the_new_exposures() {
     );
     let log = s.audit_log(None).expect("log");
     assert!(log.iter().all(|e| e.action != "exposure.new"));
-    let import = log.iter().find(|e| e.action == "import").expect("import entry");
+    let import = log
+        .iter()
+        .find(|e| e.action == "import")
+        .expect("import entry");
     assert_eq!(import.detail["new"], 2);
     // SHA-256 over the sorted new exposure ids, one per line.
     let mut ids: Vec<String> = s

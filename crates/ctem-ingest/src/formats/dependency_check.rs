@@ -135,12 +135,7 @@ struct Dependency {
     file_path: Option<String>,
 }
 
-fn emit(
-    ctx: &mut Ctx<'_>,
-    st: &mut State,
-    dep: &Dependency,
-    v: Vuln,
-) -> Result<(), IngestError> {
+fn emit(ctx: &mut Ctx<'_>, st: &mut State, dep: &Dependency, v: Vuln) -> Result<(), IngestError> {
     let Some(name) = v.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) else {
         ctx.skip();
         return Ok(());
@@ -639,7 +634,10 @@ mod tests {
             .as_deref(),
             Some("AV:N/AC:L/Au:N/C:P/I:P/A:P")
         );
-        assert_eq!(v2_vector([Some("SPACE"), None, None, None, None, None]), None);
+        assert_eq!(
+            v2_vector([Some("SPACE"), None, None, None, None, None]),
+            None
+        );
     }
 
     #[test]
