@@ -488,3 +488,53 @@ fn dojo_comparison(cases: &[Case]) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_parse_and_reject_unknown_formats() {
+        let args: Vec<String> = ["--sizes", "10_000,2000", "--formats", "sarif", "--keep"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let o = parse_opts(&args).expect("options");
+        assert_eq!(o.sizes, vec![10_000, 2_000]);
+        assert_eq!(o.formats, vec!["sarif"]);
+        assert!(o.keep);
+        let bad: Vec<String> = ["--formats", "xlsx"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert!(parse_opts(&bad).is_err_and(|e| e.contains("unknown format xlsx")));
+    }
+
+    #[test]
+    fn this_process_reports_its_memory_and_cpu() {
+        if Path::new("/proc/self/status").exists() {
+            assert!(peak_rss_kib() > 0);
+        }
+        assert!(cpu_seconds() >= 0.0);
+    }
+
+    #[test]
+    fn generated_reports_are_reused() {
+        let dir = tempfile_dir();
+        let a = generate(&dir, "nessus", 20).expect("generate");
+        let modified = std::fs::metadata(&a).and_then(|m| m.modified()).ok();
+        let b = generate(&dir, "nessus", 20).expect("reuse");
+        assert_eq!(a, b);
+        assert_eq!(
+            std::fs::metadata(&b).and_then(|m| m.modified()).ok(),
+            modified
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let d = std::env::temp_dir().join(format!("ctem-bench-test-{}", std::process::id()));
+        std::fs::create_dir_all(&d).expect("temp dir");
+        d
+    }
+}
