@@ -57,6 +57,38 @@ fn sha256_file(path: &Path) -> Result<String> {
     Ok(ctem_model::fingerprint::hex(&h.finalize()))
 }
 
+/// Where an ingest is, for a progress display.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestProgress {
+    /// Bytes of the report read so far, and its size.
+    pub bytes_read: u64,
+    pub bytes_total: u64,
+    /// Findings written to the import so far.
+    pub findings: u64,
+    /// True on the last call, once the import committed.
+    pub done: bool,
+}
+
+/// Findings handed from the parsing thread to the writing thread at a time,
+/// and batches in flight: memory stays flat (about 2,000 findings).
+const BATCH: usize = 256;
+const BATCHES_IN_FLIGHT: usize = 8;
+
+/// Counts the bytes a parser has read, for the progress display.
+struct Counted<R> {
+    inner: R,
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
 /// Ingests one scanner report in one transaction: all or nothing.
 pub fn ingest_file(
     store: &mut Store,
@@ -64,9 +96,36 @@ pub fn ingest_file(
     actor: &str,
     progress: Progress,
 ) -> Result<IngestReport> {
+    ingest_file_observed(store, path, actor, progress, &mut |_| {})
+}
+
+/// [`ingest_file`], calling `observe` every few thousand findings and once
+/// at the end (for a progress bar).
+///
+/// The parser runs on its own thread and hands findings over in small
+/// batches through a bounded channel; this thread resolves assets and
+/// writes them inside the one import transaction. Parsing and writing
+/// overlap, and memory does not grow with the report. A store error stops
+/// the parser; a parse error rolls the whole import back.
+///
+/// A file identical to the latest snapshot of its tools (same SHA-256, same
+/// parsers) becomes a new snapshot without being parsed again
+/// ([`Store::reimport_unchanged`]).
+pub fn ingest_file_observed(
+    store: &mut Store,
+    path: &Path,
+    actor: &str,
+    progress: Progress,
+    observe: &mut dyn FnMut(&IngestProgress),
+) -> Result<IngestReport> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
     let started = Instant::now();
-    let sha = sha256_file(path)?;
     let label = file_label(path);
+    let bytes_total = std::fs::metadata(path)
+        .map_err(|e| CliError::invalid(format!("{label}: {e}")))?
+        .len();
+    let sha = sha256_file(path)?;
     let meta = ImportMeta {
         tool: String::new(),
         format: String::new(),
@@ -75,33 +134,97 @@ pub fn ingest_file(
         actor: actor.to_string(),
         at: ctem_model::now(),
     };
+    if let Some((s, skipped)) = store.reimport_unchanged(&meta, ctem_ingest::VERSION)? {
+        observe(&IngestProgress {
+            bytes_read: bytes_total,
+            bytes_total,
+            findings: s.findings,
+            done: true,
+        });
+        return Ok(IngestReport {
+            summary: s,
+            skipped,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+    let file = std::fs::File::open(path).map_err(|e| CliError::invalid(format!("{label}: {e}")))?;
+    let read = Arc::new(AtomicU64::new(0));
+    let counted = Counted {
+        inner: file,
+        read: Arc::clone(&read),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| label.clone());
     // The tool is only known once the parser has read the header; findings
     // carry it, so the import records the first finding's tool.
     let mut tx = store.begin_import(meta)?;
     let mut store_err: Option<ctem_store::StoreError> = None;
     let mut n: u64 = 0;
-    let result = ctem_ingest::parse_path(path, &mut |f| {
-        if let Err(e) = tx.add(&f) {
-            let msg = e.to_string();
-            store_err = Some(e);
-            return Err(ctem_ingest::IngestError::rejected(msg));
+    let (send, recv) = std::sync::mpsc::sync_channel::<Vec<ctem_model::Finding>>(BATCHES_IN_FLIGHT);
+    let parsed = std::thread::scope(|scope| {
+        let parser = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut sink = |f| {
+                batch.push(f);
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    send.send(full)
+                        .map_err(|_| ctem_ingest::IngestError::rejected("the import stopped"))?;
+                }
+                Ok(())
+            };
+            let r = ctem_ingest::parse_reader(counted, &name, &mut sink);
+            if r.is_ok() && !batch.is_empty() {
+                // The writer only stops early on its own error, reported below.
+                let _ = send.send(batch);
+            }
+            r
+        });
+        'batches: for batch in recv.iter() {
+            for f in batch {
+                if let Err(e) = tx.add(&f) {
+                    store_err = Some(e);
+                    break 'batches;
+                }
+                n += 1;
+                if progress == Progress::Lines && n.is_multiple_of(10_000) {
+                    eprintln!("ingest: {label}: {n} findings written");
+                }
+                if n.is_multiple_of(4096) {
+                    observe(&IngestProgress {
+                        bytes_read: read.load(Ordering::Relaxed),
+                        bytes_total,
+                        findings: n,
+                        done: false,
+                    });
+                }
+            }
         }
-        n += 1;
-        if progress == Progress::Lines && n.is_multiple_of(10_000) {
-            eprintln!("ingest: {label}: {n} findings written");
-        }
-        Ok(())
+        // Unblocks a parser waiting to send after a store error.
+        drop(recv);
+        parser.join()
     });
     if let Some(e) = store_err {
         return Err(CliError::failure(e));
     }
+    let result = parsed.map_err(|_| CliError::failure(format!("{label}: the parser failed")))?;
     let summary =
         result.map_err(|e| CliError::invalid(format!("{e}\nnothing was imported from {label}")))?;
     for a in &summary.scanned_assets {
         tx.cover(a)?;
     }
     tx.set_source(&summary.tool, summary.format);
+    tx.set_skipped(summary.skipped);
+    tx.set_parser(ctem_ingest::VERSION);
     let s = tx.commit()?;
+    observe(&IngestProgress {
+        bytes_read: bytes_total,
+        bytes_total,
+        findings: n,
+        done: true,
+    });
     Ok(IngestReport {
         summary: s,
         skipped: summary.skipped,

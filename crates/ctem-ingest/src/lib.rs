@@ -83,29 +83,43 @@ pub fn parse(
     Ok(ctx.summary)
 }
 
+/// The version of these parsers; recorded with each import so that an
+/// unchanged file is only re-used when the same parsers would read it.
+pub const VERSION: &str = concat!("ctem-ingest ", env!("CARGO_PKG_VERSION"));
+
 /// Opens `path`, detects its format from the content and parses it.
 pub fn parse_path(path: &Path, sink: &mut Sink<'_>) -> Result<ParseSummary, IngestError> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    let io = |source| IngestError::Io {
+    let file = File::open(path).map_err(|source| IngestError::Io {
         file: name.clone(),
         source,
+    })?;
+    parse_reader(file, &name, sink)
+}
+
+/// Detects the format of `reader`'s content and parses it; `name` names
+/// the input in error messages.
+pub fn parse_reader(
+    reader: impl Read,
+    name: &str,
+    sink: &mut Sink<'_>,
+) -> Result<ParseSummary, IngestError> {
+    let io = |source| IngestError::Io {
+        file: name.to_string(),
+        source,
     };
-    let mut reader = BufReader::with_capacity(64 * 1024, File::open(path).map_err(io)?);
+    let mut reader = BufReader::with_capacity(64 * 1024, reader);
     let mut head = Vec::with_capacity(SNIFF_LEN);
     (&mut reader)
         .take(SNIFF_LEN as u64)
         .read_to_end(&mut head)
         .map_err(io)?;
-    let format = detect(&head).map_err(|e| e.with_file(&name))?;
-    parse(
-        format,
-        std::io::Cursor::new(head).chain(reader),
-        &name,
-        sink,
-    )
+    let format = detect(&head).map_err(|e| e.with_file(name))?;
+    // The chain is read in large blocks: every parser buffers it again.
+    parse(format, std::io::Cursor::new(head).chain(reader), name, sink)
 }
 
 /// State shared by a parse: the file name, the sink and the summary.

@@ -97,10 +97,10 @@ impl<R: Read> BufRead for LineTracker<R> {
 
     fn consume(&mut self, amt: usize) {
         let amt = amt.min(self.filled - self.pos);
-        for (i, b) in self.buf[self.pos..self.pos + amt].iter().enumerate() {
-            if *b == b'\n' {
-                self.recent.push_back(self.offset + i as u64 + 1);
-            }
+        // memchr scans a word at a time; a byte loop here was 4% of a
+        // Nessus import.
+        for i in memchr::memchr_iter(b'\n', &self.buf[self.pos..self.pos + amt]) {
+            self.recent.push_back(self.offset + i as u64 + 1);
         }
         self.pos += amt;
         self.offset += amt as u64;

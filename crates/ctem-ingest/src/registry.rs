@@ -57,6 +57,9 @@ static FORMATS: &[&Format] = &[
     &crate::formats::gitleaks::FORMAT,
     &crate::formats::trufflehog::FORMAT,
     &crate::formats::generic::FORMAT,
+    // issue 3: remaining SBOM and dependency formats.
+    &crate::formats::dependency_check::FORMAT,
+    &crate::formats::spdx::FORMAT,
 ];
 
 /// Every registered format.

@@ -14,7 +14,7 @@
 //! that each listed difference is still real.
 //!
 //! Also (ingest-b) Semgrep, ZAP, Burp, OpenVAS XML, Qualys XML, nmap, Nuclei
-//! and the Tenable CSV exports.
+//! and the Tenable CSV exports; (issue 3) OWASP Dependency-Check XML.
 //!
 //! Not covered yet (CSV exports without a parser in ctem-ingest so far):
 //! - `openvas/*.csv` (OpenVAS CSV results)
@@ -52,6 +52,8 @@ const FOLDERS: &[&str] = &[
     "kics",
     "gitleaks",
     "trufflehog",
+    // issue 3: OWASP Dependency-Check
+    "dependency_check",
 ];
 
 /// Samples that must be rejected, with a text the error must contain
@@ -137,6 +139,22 @@ const NOT_DETECTABLE: &[(&str, &str, u64, &str)] = &[
 /// Samples where ctem's finding count differs from DefectDojo's on purpose:
 /// (sample, DefectDojo count, ctem findings, ctem skipped, why).
 const COUNT_DIFFERENCES: &[(&str, u64, u64, u64, &str)] = &[
+    // issue 3: Dependency-Check
+    (
+        "dependency_check/PR6439.xml",
+        34,
+        26,
+        8,
+        "suppressed vulnerabilities are the team's own decision that they do not apply: \
+         ctem counts them as skipped; DefectDojo imports them as mitigated findings",
+    ),
+    (
+        "dependency_check/multiple_vulnerabilities_has_multiple_findings.xml",
+        9,
+        7,
+        2,
+        "suppressed vulnerabilities are skipped (see PR6439.xml)",
+    ),
     (
         "trivy/license_scheme.json",
         19,
@@ -421,6 +439,18 @@ const COUNT_DIFFERENCES: &[(&str, u64, u64, u64, &str)] = &[
 /// Per-finding assertions of EXPECTED.tsv that ctem does not meet on purpose:
 /// (sample, assertion as written in EXPECTED.tsv, why).
 const ASSERTION_DIFFERENCES: &[(&str, &str, &str)] = &[
+    // issue 3: Dependency-Check
+    (
+        "dependency_check/single_vuln.xml",
+        "finding[0].cvssv3=None",
+        "a schema 1.x report carries CVSS v2 only: ctem keeps the v2 vector and score as the \
+         source gave them; DefectDojo keeps v3 only",
+    ),
+    (
+        "dependency_check/single_vuln.xml",
+        "finding[0].cvssv3_score=None",
+        "see finding[0].cvssv3",
+    ),
     (
         "trivy/kubernetes.json",
         "finding[0].file_path=gcr.io/google_samples/gb-redis-follower:v2 (debian 10.4)",
@@ -502,6 +532,8 @@ const ATTRIBUTE_DIFFERENCES: &[(&str, &str, &str)] = &[
     ("cyclonedx", "title", "see above"),
     ("osv_scanner", "title", "see above"),
     ("snyk", "title", "see above"),
+    // issue 3: DefectDojo titles Dependency-Check findings `<component>:<version> | <id>`.
+    ("dependency_check", "title", "see above"),
     (
         "snyk",
         "file_path",

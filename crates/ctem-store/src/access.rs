@@ -7,7 +7,7 @@
 //! audited in the same transaction as the change.
 
 use crate::audit::AuditWriter;
-use crate::{Result, Store, sqlite_err};
+use crate::{Result, Store, StoreError, sqlite_err};
 use ctem_model::RiskAcceptance;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
@@ -363,11 +363,43 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Records a risk acceptance for an exposure: the same operation as
-    /// [`Store::accept_risk`] (the exposure leaves the queue until expiry or
-    /// revocation; audited), under the name the server uses.
+    /// Records a risk acceptance for an exposure. Audited.
     pub fn add_risk_acceptance(&mut self, a: &RiskAcceptance, actor: &str) -> Result<i64> {
-        self.accept_risk(a, actor)
+        let path = self.path.clone();
+        let e = |e| sqlite_err(&path, e);
+        let tx = self.conn.transaction().map_err(e)?;
+        let exists: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM exposures WHERE id = ?1)",
+                [&a.exposure_id],
+                |r| r.get(0),
+            )
+            .map_err(e)?;
+        if !exists {
+            return Err(StoreError::Other(format!(
+                "no exposure `{}`",
+                a.exposure_id
+            )));
+        }
+        tx.execute(
+            "INSERT INTO risk_acceptances (exposure_id, approver, justification, control, expires_at, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![a.exposure_id, a.approver, a.justification, a.control, a.expires_at, a.created_at],
+        )
+        .map_err(e)?;
+        let id = tx.last_insert_rowid();
+        let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
+        audit
+            .append(
+                &tx,
+                a.created_at,
+                "risk.accept",
+                &a.exposure_id,
+                &serde_json::to_value(a).unwrap_or_default(),
+            )
+            .map_err(e)?;
+        tx.commit().map_err(e)?;
+        Ok(id)
     }
 
     /// Risk acceptances, newest first: of one exposure, or all of them

@@ -11,6 +11,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0001_initial.sql"),
     ),
     (
+        2,
+        "import_snapshots",
+        include_str!("../migrations/sqlite/0002_import_snapshots.sql"),
+    ),
+    (
         3,
         "policy versions and feed checks",
         include_str!("../migrations/sqlite/0003_policy_and_feed_checks.sql"),

@@ -47,6 +47,14 @@ fn host_by_name() -> AssetIdentity {
     }
 }
 
+fn other_host() -> AssetIdentity {
+    AssetIdentity {
+        kind: Some(AssetKind::Host),
+        fqdn: Some("db-01.corp.example".into()),
+        ..Default::default()
+    }
+}
+
 fn meta(tool: &str, at: i64) -> ImportMeta {
     ImportMeta {
         tool: tool.into(),
@@ -202,12 +210,15 @@ fn audit_log_detects_edits_removals_and_reordering() {
             &[
                 finding("trivy", host_by_fqdn(), "CVE-1", "a"),
                 finding("trivy", host_by_fqdn(), "CVE-2", "b"),
+                finding("trivy", other_host(), "CVE-2", "b"),
             ],
             &[],
         );
         let v = s.verify_audit().expect("verify");
         assert_eq!(v.problem, None);
-        assert!(v.entries >= 4);
+        // Two `asset.new` entries and one `import` entry (new exposures are
+        // counted and digested in the import entry, not logged one by one).
+        assert_eq!(v.entries, 3);
     }
     let conn = rusqlite::Connection::open(&path).expect("raw connection");
     conn.execute("UPDATE audit_log SET subject = 'forged' WHERE seq = 2", [])
@@ -343,4 +354,139 @@ fn a_fixed_exposure_closes_only_when_a_rescan_confirms_it() {
     );
     assert_eq!(status(&s, &still.exposure.id), ExposureStatus::Open);
     assert!(s.verify_audit().expect("verify").problem.is_none());
+}
+
+fn meta_sha(tool: &str, at: i64, sha: &str) -> ImportMeta {
+    ImportMeta {
+        sha256: sha.into(),
+        ..meta(tool, at)
+    }
+}
+
+fn import_sha(store: &mut Store, tool: &str, at: i64, sha: &str, findings: &[Finding]) {
+    let mut tx = store.begin_import(meta_sha(tool, at, sha)).expect("begin");
+    tx.set_source(tool, tool);
+    tx.set_parser("parser 1");
+    tx.set_skipped(2);
+    for f in findings {
+        tx.add(f).expect("add");
+    }
+    tx.commit().expect("commit");
+}
+
+#[test]
+fn unchanged_file_is_a_new_snapshot_without_parsing() {
+    let mut s = Store::open_in_memory().expect("store");
+    let f1 = finding("trivy", host_by_fqdn(), "CVE-1", "a");
+    let f2 = finding("trivy", other_host(), "CVE-2", "b");
+    // Never seen: the file must be imported in full.
+    assert!(
+        s.reimport_unchanged(&meta_sha("", 100, "aaa"), "parser 1")
+            .expect("lookup")
+            .is_none()
+    );
+    import_sha(
+        &mut s,
+        "trivy",
+        100,
+        "aaa",
+        &[f1.clone(), f2.clone(), f1.clone()],
+    );
+    // Another parser version reads the file again.
+    assert!(
+        s.reimport_unchanged(&meta_sha("", 200, "aaa"), "parser 2")
+            .expect("lookup")
+            .is_none()
+    );
+    let (r, skipped) = s
+        .reimport_unchanged(&meta_sha("", 200, "aaa"), "parser 1")
+        .expect("reimport")
+        .expect("re-used");
+    assert_eq!(skipped, 2);
+    assert_eq!(
+        (r.findings, r.exposures, r.duplicates, r.assets),
+        (3, 2, 1, 2)
+    );
+    assert_eq!((r.new, r.unchanged, r.resolved, r.reopened), (0, 2, 0, 0));
+    assert_eq!(r.tool, "trivy");
+    let first = r.reused_import.expect("names the full import");
+    // Every exposure was seen now; nothing changed status.
+    let rows = s.exposures(false).expect("exposures");
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|e| e.exposure.last_seen == 200));
+    // Chained: a third identical file re-uses the same full import.
+    let (r3, _) = s
+        .reimport_unchanged(&meta_sha("", 300, "aaa"), "parser 1")
+        .expect("reimport")
+        .expect("re-used");
+    assert_eq!(r3.reused_import, Some(first));
+    assert!(
+        s.exposures(false)
+            .expect("exposures")
+            .iter()
+            .all(|e| e.exposure.last_seen == 300)
+    );
+    // A different report of the same tool since then: the identical file
+    // is no longer the latest snapshot of trivy and is read in full.
+    import_sha(&mut s, "trivy", 400, "bbb", std::slice::from_ref(&f1));
+    assert!(
+        s.reimport_unchanged(&meta_sha("", 500, "aaa"), "parser 1")
+            .expect("lookup")
+            .is_none()
+    );
+    assert_eq!(s.verify_audit().expect("verify").problem, None);
+}
+
+#[test]
+fn a_full_import_after_a_reused_snapshot_still_resolves() {
+    let mut s = Store::open_in_memory().expect("store");
+    let f1 = finding("trivy", host_by_fqdn(), "CVE-1", "a");
+    let f2 = finding("trivy", host_by_fqdn(), "CVE-2", "b");
+    import_sha(&mut s, "trivy", 100, "aaa", &[f1.clone(), f2.clone()]);
+    s.reimport_unchanged(&meta_sha("", 200, "aaa"), "parser 1")
+        .expect("reimport")
+        .expect("re-used");
+    let mut tx = s
+        .begin_import(meta_sha("trivy", 300, "ccc"))
+        .expect("begin");
+    tx.set_source("trivy", "trivy");
+    tx.add(&f1).expect("add");
+    let r = tx.commit().expect("commit");
+    assert_eq!((r.new, r.unchanged, r.resolved), (0, 1, 1));
+}
+
+#[test]
+fn the_import_entry_digests_the_new_exposures() {
+    let mut s = Store::open_in_memory().expect("store");
+    import_sha(
+        &mut s,
+        "trivy",
+        100,
+        "aaa",
+        &[
+            finding("trivy", host_by_fqdn(), "CVE-1", "a"),
+            finding("trivy", host_by_fqdn(), "CVE-2", "b"),
+        ],
+    );
+    let log = s.audit_log(None).expect("log");
+    assert!(log.iter().all(|e| e.action != "exposure.new"));
+    let import = log
+        .iter()
+        .find(|e| e.action == "import")
+        .expect("import entry");
+    assert_eq!(import.detail["new"], 2);
+    // SHA-256 over the sorted new exposure ids, one per line.
+    let mut ids: Vec<String> = s
+        .exposures(false)
+        .expect("exposures")
+        .iter()
+        .map(|e| e.exposure.id.clone())
+        .collect();
+    ids.sort();
+    let mut h = <sha2::Sha256 as sha2::Digest>::new();
+    for id in &ids {
+        sha2::Digest::update(&mut h, format!("{id}\n").as_bytes());
+    }
+    let want = ctem_model::fingerprint::hex(&sha2::Digest::finalize(h));
+    assert_eq!(import.detail["new_exposures_sha256"], want.as_str());
 }

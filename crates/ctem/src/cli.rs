@@ -41,9 +41,10 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = Output::Human)]
     pub output: Output,
 
-    /// Progress on stderr during long imports: none, or a line every 10,000
-    /// findings.
-    #[arg(long, global = true, value_enum, default_value_t = ProgressArg::None)]
+    /// Progress on stderr during imports: auto (a bar on a terminal for
+    /// imports that take more than a second), bar, none, or lines (a line
+    /// every 10,000 findings, for logs).
+    #[arg(long, global = true, value_enum, default_value_t = ProgressArg::Auto)]
     pub progress: ProgressArg,
 
     #[command(subcommand)]
@@ -60,6 +61,8 @@ pub enum Output {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProgressArg {
+    Auto,
+    Bar,
     None,
     Lines,
 }

@@ -18,6 +18,8 @@ pub struct Ctx {
     pub ws: Workspace,
     pub output: Output,
     pub progress: Progress,
+    /// Draw a progress bar on stderr for imports longer than a second.
+    pub bar: bool,
     pub actor: String,
 }
 
@@ -214,7 +216,7 @@ fn ingest_all(
     let mut out = Vec::new();
     let mut failed = Vec::new();
     for f in files {
-        match engine::ingest_file(store, f, &ctx.actor, ctx.progress) {
+        match crate::cmd_progress::ingest_file(ctx, store, f) {
             Ok(r) => out.push(r),
             Err(e) if e.code == ExitCode::Invalid => failed.push(e),
             Err(e) => return Err(e),
@@ -813,6 +815,7 @@ fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
         ws: Workspace::new(&dir),
         output: ctx.output,
         progress: ctx.progress,
+        bar: ctx.bar,
         actor: ctx.actor.clone(),
     };
     let feeds_dir = manifest

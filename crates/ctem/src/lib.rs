@@ -11,6 +11,7 @@ pub mod cmd_feeds;
 pub mod cmd_graph;
 pub mod cmd_mobilise;
 pub mod cmd_prioritise;
+pub mod cmd_progress;
 pub mod cmd_server;
 pub mod commands;
 pub mod table;
@@ -39,13 +40,19 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 
         }
     };
     let progress = match cli.progress {
-        cli::ProgressArg::None => engine::Progress::None,
         cli::ProgressArg::Lines => engine::Progress::Lines,
+        _ => engine::Progress::None,
+    };
+    let bar = match cli.progress {
+        cli::ProgressArg::Bar => true,
+        cli::ProgressArg::Auto => cmd_progress::stderr_is_terminal(),
+        cli::ProgressArg::None | cli::ProgressArg::Lines => false,
     };
     let ctx = commands::Ctx {
         ws: workspace::Workspace::new(cli.workspace.clone()),
         output: cli.output,
         progress,
+        bar,
         actor: std::env::var("CTEM_ACTOR")
             .or_else(|_| std::env::var("USER"))
             .map(|u| format!("cli:{u}"))

@@ -82,7 +82,7 @@ fn parse(input: &mut dyn BufRead, ctx: &mut Ctx<'_>) -> Result<(), IngestError> 
     if first == Some(b'<') {
         xmltree::read(input, ctx, &["bom"], &mut doc)?;
     } else {
-        let mut de = serde_json::Deserializer::from_reader(input);
+        let mut de = serde_json::Deserializer::from_reader(json::reader(input));
         let result = Root {
             ctx: &mut *ctx,
             doc: &mut doc,

@@ -52,7 +52,7 @@ fn sniff(head: &[u8]) -> bool {
 }
 
 fn parse(input: &mut dyn BufRead, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
-    let mut de = serde_json::Deserializer::from_reader(input);
+    let mut de = serde_json::Deserializer::from_reader(json::reader(input));
     let mut st = State::default();
     let result = Root {
         ctx: &mut *ctx,

@@ -30,6 +30,10 @@ pub(crate) mod prowler;
 pub(crate) mod records;
 pub(crate) mod trufflehog;
 
+// issue 3: remaining SBOM and dependency formats.
+pub(crate) mod dependency_check;
+pub(crate) mod spdx;
+
 /// Implements the `Visitor` methods for every non-object JSON value as "skip
 /// it and return the default": a wrong-typed element is ignored, not fatal.
 macro_rules! ignore_non_map {

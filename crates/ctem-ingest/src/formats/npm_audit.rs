@@ -70,7 +70,7 @@ fn sniff(head: &[u8]) -> bool {
 fn parse(input: &mut dyn BufRead, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
     ctx.tool("npm audit");
     let asset = deps::repository(None, &ctx.file);
-    let mut de = serde_json::Deserializer::from_reader(input);
+    let mut de = serde_json::Deserializer::from_reader(json::reader(input));
     let mut error = None;
     let result = Root {
         ctx: &mut *ctx,

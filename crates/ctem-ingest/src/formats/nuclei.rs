@@ -54,7 +54,7 @@ fn parse(input: &mut dyn BufRead, ctx: &mut Ctx<'_>) -> Result<(), IngestError> 
             });
         }
     };
-    let mut de = serde_json::Deserializer::from_reader(input);
+    let mut de = serde_json::Deserializer::from_reader(json::reader(input));
     if array {
         let result = Seq {
             ctx: &mut *ctx,

@@ -72,7 +72,7 @@ fn parse(input: &mut dyn BufRead, ctx: &mut Ctx<'_>) -> Result<(), IngestError> 
     if empty {
         return Ok(());
     }
-    let mut de = serde_json::Deserializer::from_reader(input);
+    let mut de = serde_json::Deserializer::from_reader(json::reader(input));
     let result = Root {
         ctx: &mut *ctx,
         asset: &asset,

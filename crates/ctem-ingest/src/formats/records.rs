@@ -19,7 +19,7 @@ use std::fmt;
 use std::io::BufRead;
 use std::marker::PhantomData;
 
-pub(crate) type JsonDe<'r> = serde_json::Deserializer<serde_json::de::IoRead<&'r mut dyn BufRead>>;
+pub(crate) type JsonDe<'r> = serde_json::Deserializer<serde_json::de::IoRead<json::JsonRead<'r>>>;
 
 /// Runs `body` over a JSON deserializer of `input`, requires the end of the
 /// input afterwards and converts every error to an [`IngestError`].
@@ -28,7 +28,7 @@ pub(crate) fn run_json<'r>(
     ctx: &mut Ctx<'_>,
     body: impl FnOnce(&mut Ctx<'_>, &mut JsonDe<'r>) -> Result<(), serde_json::Error>,
 ) -> Result<(), IngestError> {
-    let mut de = serde_json::Deserializer::from_reader(input);
+    let mut de = serde_json::Deserializer::from_reader(json::reader(input));
     let result = body(ctx, &mut de).and_then(|()| de.end());
     result.map_err(|e| json::convert(ctx, e))
 }

@@ -56,7 +56,7 @@ fn parse(input: &mut dyn BufRead, ctx: &mut Ctx<'_>) -> Result<(), IngestError> 
         repository: Some(file_stem(&ctx.file)),
         ..AssetIdentity::default()
     };
-    let mut de = serde_json::Deserializer::from_reader(input);
+    let mut de = serde_json::Deserializer::from_reader(json::reader(input));
     let result = Doc {
         ctx: &mut *ctx,
         asset: &asset,

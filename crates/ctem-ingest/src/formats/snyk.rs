@@ -60,7 +60,7 @@ fn sniff(head: &[u8]) -> bool {
 
 fn parse(input: &mut dyn BufRead, ctx: &mut Ctx<'_>) -> Result<(), IngestError> {
     ctx.tool("snyk");
-    let mut de = serde_json::Deserializer::from_reader(input);
+    let mut de = serde_json::Deserializer::from_reader(json::reader(input));
     let result = Root { ctx: &mut *ctx }
         .deserialize(&mut de)
         .and_then(|()| de.end());

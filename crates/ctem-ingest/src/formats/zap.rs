@@ -62,7 +62,7 @@ fn parse(input: &mut dyn BufRead, ctx: &mut Ctx<'_>) -> Result<(), IngestError> 
         }
     };
     if json {
-        let mut de = serde_json::Deserializer::from_reader(input);
+        let mut de = serde_json::Deserializer::from_reader(json::reader(input));
         let result = Doc { ctx: &mut *ctx }
             .deserialize(&mut de)
             .and_then(|()| de.end());

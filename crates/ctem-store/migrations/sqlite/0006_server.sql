@@ -43,5 +43,5 @@ CREATE INDEX decisions_service_rank ON decisions(service_id, tier, -score, expos
 -- The SLA board: due and overdue work in due-date order.
 CREATE INDEX decisions_due ON decisions(due, exposure_id) WHERE due IS NOT NULL;
 CREATE INDEX IF NOT EXISTS risk_acceptances_exposure_expires ON risk_acceptances(exposure_id, expires_at);
-CREATE INDEX imports_sha256 ON imports(sha256);
+CREATE INDEX IF NOT EXISTS imports_sha256 ON imports(sha256);
 CREATE INDEX feed_snapshots_sha256 ON feed_snapshots(sha256);
