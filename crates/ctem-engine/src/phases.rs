@@ -489,7 +489,7 @@ pub fn assess(store: &Store, scope: &Scope) -> Result<Assessment> {
                 from: zone_idx(&f.from)?,
                 to: zone_idx(&f.to)?,
                 ports: f.ports.clone(),
-                except: Vec::new(),
+                except: f.except.clone(),
                 label: f.description.clone().unwrap_or_default(),
             })
         })

@@ -67,8 +67,41 @@ pub fn load_scope_file(path: &Path) -> Result<Scope, CliError> {
             format!("{}: {e}", path.display()),
         )
     })?;
-    Scope::parse(&text, &path.display().to_string())
-        .map_err(|e| CliError::new(ExitCode::Invalid, e.to_string()))
+    let mut scope = Scope::parse(&text, &path.display().to_string())
+        .map_err(|e| CliError::new(ExitCode::Invalid, e.to_string()))?;
+    load_topology_files(path, &mut scope)?;
+    Ok(scope)
+}
+
+/// Reads the `[topology] files` of a scope (relative to the scope file's
+/// folder, the workspace) and merges them into its topology; every mistake
+/// of every file is reported at once.
+fn load_topology_files(scope_path: &Path, scope: &mut Scope) -> Result<(), CliError> {
+    if scope.topology.files.is_empty() {
+        return Ok(());
+    }
+    let base = scope_path.parent().unwrap_or_else(|| Path::new("."));
+    let mut texts = Vec::new();
+    let mut problems = Vec::new();
+    for (file, line, column) in &scope.topology.files {
+        let p = base.join(file);
+        match std::fs::read_to_string(&p) {
+            Ok(t) => texts.push((p.display().to_string(), t)),
+            Err(e) => problems.push(format!(
+                "{}:{line}:{column}: topology file {}: {e}",
+                scope_path.display(),
+                p.display()
+            )),
+        }
+    }
+    if let Err(errors) = scope.topology.apply_files(&texts) {
+        problems.extend(errors.iter().map(|e| e.to_string()));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::new(ExitCode::Invalid, problems.join("\n")))
+    }
 }
 
 /// The scope `ctem init` writes: a small, valid, commented starting point.

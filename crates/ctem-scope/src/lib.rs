@@ -15,6 +15,7 @@ mod escalation;
 pub mod feeds;
 pub mod predicate;
 pub mod selector;
+pub mod topology_file;
 pub use escalation::Escalation;
 
 use ctem_model::{AssetIdentity, Owner, Service, Tier};
@@ -176,6 +177,10 @@ impl Default for RawThresholds {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTopology {
+    /// Topology files (firewall rules, security groups), relative to the
+    /// workspace; see [`topology_file`].
+    #[serde(default)]
+    files: Vec<Spanned<String>>,
     #[serde(default)]
     assumed_breach: Vec<Spanned<String>>,
     #[serde(default)]
@@ -303,27 +308,42 @@ pub struct Zone {
     pub id: String,
     pub description: Option<String>,
     members: Selector,
+    /// Cloud resource ids (a security group's attachments), matched exactly.
+    cloud_ids: Vec<String>,
 }
 
 impl Zone {
     pub fn contains(&self, id: &AssetIdentity) -> bool {
         self.members.matches(id)
+            || id
+                .cloud_id
+                .as_ref()
+                .is_some_and(|c| self.cloud_ids.iter().any(|x| x == c))
+    }
+
+    /// Whether the zone's `cidr` members include the whole network.
+    pub fn covers_net(&self, net: &ipnet::IpNet) -> bool {
+        self.members.covers_net(net)
     }
 }
 
-/// An allowed network flow between zones; no ports means any port.
+/// An allowed network flow between zones; no ports means any port, and
+/// `except` ports (from deny rules of topology files) are refused even then.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flow {
     pub from: String,
     pub to: String,
     pub ports: Vec<u16>,
+    pub except: Vec<u16>,
     pub description: Option<String>,
 }
 
 impl Flow {
     pub fn allows(&self, port: Option<u16>) -> bool {
         match port {
-            Some(p) => self.ports.is_empty() || self.ports.contains(&p),
+            Some(p) => {
+                (self.ports.is_empty() || self.ports.contains(&p)) && !self.except.contains(&p)
+            }
             None => true,
         }
     }
@@ -336,6 +356,10 @@ pub struct Topology {
     pub zones: Vec<Zone>,
     pub flows: Vec<Flow>,
     pub assumed_breach: Vec<String>,
+    /// `[topology] files`, as written (relative to the workspace), with the
+    /// 1-based line and column of each in `ctem.toml`; merged by
+    /// [`Topology::apply_files`].
+    pub files: Vec<(String, usize, usize)>,
 }
 
 impl Topology {
@@ -507,11 +531,25 @@ impl Scope {
 }
 
 pub(crate) struct Checker<'a> {
-    text: &'a str,
-    diagnostics: Vec<Diagnostic>,
+    pub(crate) text: &'a str,
+    pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
 impl Checker<'_> {
+    /// The 1-based line and column of a byte offset.
+    pub(crate) fn position(&self, offset: usize) -> (usize, usize) {
+        let start = offset.min(self.text.len());
+        let before = self.text.get(..start).unwrap_or("");
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let column = before
+            .get(line_start..)
+            .map(|s| s.chars().count())
+            .unwrap_or(0)
+            + 1;
+        (line, column)
+    }
+
     pub(crate) fn error(&mut self, span: Range<usize>, message: String) {
         let start = span.start.min(self.text.len());
         let before = self.text.get(..start).unwrap_or("");
@@ -536,7 +574,7 @@ impl Checker<'_> {
         });
     }
 
-    fn finish(mut self, file: &str) -> ScopeError {
+    pub(crate) fn finish(mut self, file: &str) -> ScopeError {
         self.diagnostics.sort_by_key(|d| (d.line, d.column));
         ScopeError {
             file: file.to_string(),
@@ -544,7 +582,12 @@ impl Checker<'_> {
         }
     }
 
-    fn selector(&mut self, spec: &SelectorSpec, span: Range<usize>, what: &str) -> Selector {
+    pub(crate) fn selector(
+        &mut self,
+        spec: &SelectorSpec,
+        span: Range<usize>,
+        what: &str,
+    ) -> Selector {
         match Selector::compile(spec) {
             Ok(s) => {
                 if s.is_empty() {
@@ -910,6 +953,7 @@ impl Checker<'_> {
                 id: z.id.get_ref().clone(),
                 description: z.description,
                 members,
+                cloud_ids: Vec::new(),
             });
         }
         let mut flows = Vec::new();
@@ -937,6 +981,7 @@ impl Checker<'_> {
                 from: f.from.get_ref().clone(),
                 to: f.to.get_ref().clone(),
                 ports: f.ports,
+                except: Vec::new(),
                 description: f.description,
             });
         }
@@ -953,10 +998,19 @@ impl Checker<'_> {
             }
             assumed_breach.push(z.get_ref().clone());
         }
+        let mut files = Vec::new();
+        for f in t.files {
+            let (line, column) = self.position(f.span().start);
+            if f.get_ref().trim().is_empty() {
+                self.error(f.span(), "topology file path is empty".into());
+            }
+            files.push((f.get_ref().clone(), line, column));
+        }
         Topology {
             zones,
             flows,
             assumed_breach,
+            files,
         }
     }
 }

@@ -121,6 +121,11 @@ impl Selector {
         tag() || cidr() || host() || account() || repo() || image() || url()
     }
 
+    /// Whether one of the `cidr` networks includes the whole of `net`.
+    pub fn covers_net(&self, net: &IpNet) -> bool {
+        self.cidrs.iter().any(|n| n.contains(net))
+    }
+
     /// Whether an address (IP or host name) is selected, for the probe
     /// allow-list, where only `cidr` and `hostname` apply.
     pub fn matches_address(&self, host: &str) -> bool {
