@@ -149,3 +149,70 @@ ports = [443]
 [probes]
 allow = { cidr = ["10.0.10.0/24"] }
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCOPE: &str = r#"
+[organisation]
+name = "Test"
+
+[owners.ops]
+name = "Ops"
+
+[[services]]
+id = "web"
+name = "Web"
+owner = "ops"
+criticality = 3
+
+[[services.assets]]
+hostname = ["web-*"]
+
+[topology]
+files = ["topology.toml", "missing.toml"]
+
+[[topology.zones]]
+id = "app"
+members = { cidr = ["10.20.0.0/16"] }
+"#;
+
+    #[test]
+    fn topology_files_are_read_and_checked() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let scope_path = dir.path().join("ctem.toml");
+        std::fs::write(&scope_path, SCOPE).expect("write");
+        std::fs::write(
+            dir.path().join("topology.toml"),
+            "[[firewall_rules]]\nfrom = \"internet\"\nto = \"app\"\nports = [443]\naction = \"allow\"\n",
+        )
+        .expect("write");
+        // The missing file is named with its line in ctem.toml.
+        let err = load_scope_file(&scope_path).expect_err("missing file");
+        let shown = err.to_string();
+        assert!(shown.contains("ctem.toml:18:27: topology file"), "{shown}");
+
+        std::fs::write(&scope_path, SCOPE.replace(", \"missing.toml\"", "")).expect("write");
+        let scope = load_scope_file(&scope_path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            scope
+                .topology
+                .flows
+                .iter()
+                .any(|f| f.from == "internet" && f.to == "app" && f.ports == vec![443])
+        );
+
+        std::fs::write(
+            dir.path().join("topology.toml"),
+            "[[firewall_rules]]\nfrom = \"internet\"\nto = \"app\"\naction = \"maybe\"\n",
+        )
+        .expect("write");
+        let err = load_scope_file(&scope_path).expect_err("bad action");
+        assert!(
+            err.to_string()
+                .contains("topology.toml:4:10: unknown action"),
+            "{err}"
+        );
+    }
+}
