@@ -59,6 +59,86 @@ pub fn head(conn: &mut dyn crate::Conn, host: &str, expect: Option<&Expect>) -> 
     parse_head(&String::from_utf8_lossy(&buf), expect)
 }
 
+/// Sends `HEAD /` over TLS 1.2 or 1.3 (rustls, ring provider) and reads
+/// the head of the answer, as [`head`]. `conn` is a connection the caller
+/// opened after the allow-list check.
+///
+/// **The server's certificate is not verified**: any certificate is
+/// accepted, because this connection only reads a banner (no credential,
+/// cookie or data is sent, and nothing read is trusted beyond being
+/// reported as what the server announced). Certificate facts come from the
+/// TLS probe, never from this connection.
+pub fn head_tls(
+    conn: Box<dyn crate::Conn>,
+    host: &str,
+    expect: Option<&Expect>,
+) -> Option<HttpFacts> {
+    use std::sync::Arc;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .ok()?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
+        .with_no_client_auth();
+    let name =
+        rustls::pki_types::ServerName::try_from(host.trim_matches(['[', ']']).to_string()).ok()?;
+    let client = rustls::ClientConnection::new(Arc::new(config), name).ok()?;
+    let mut stream = rustls::StreamOwned::new(client, conn);
+    head(&mut stream, host, expect)
+}
+
+/// Accepts any server certificate (still checking that the handshake is
+/// signed by the certificate's key). Dangerous in general; used only by
+/// [`head_tls`] to read a banner.
+#[derive(Debug)]
+struct AcceptAnyCertificate(std::sync::Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
 /// Parses a response head.
 pub fn parse_head(text: &str, expect: Option<&Expect>) -> Option<HttpFacts> {
     let mut lines = text.split("\r\n");

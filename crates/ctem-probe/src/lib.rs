@@ -333,7 +333,12 @@ pub fn probe(
     if target.kinds.contains(&Kind::Http)
         && let Ok(mut c) = connect(limiter)
     {
-        out.http = http::head(&mut c, &target.host, target.expect.as_ref());
+        // HTTPS on 443 or on a TLS service: the HEAD goes over TLS.
+        out.http = if target.port == 443 || target.kinds.contains(&Kind::Tls) {
+            http::head_tls(c, &target.host, target.expect.as_ref())
+        } else {
+            http::head(&mut c, &target.host, target.expect.as_ref())
+        };
     }
     out
 }

@@ -279,3 +279,81 @@ fn targets_outside_the_allow_list_are_refused_before_any_connection() {
     assert!(plan[1].note.contains("every address"));
     assert!(net.connected.lock().expect("lock").is_empty());
 }
+
+const TLS_CERT: &[u8] = include_bytes!("data/selfsigned-cert.der");
+const TLS_KEY: &[u8] = include_bytes!("data/selfsigned-key.pk8.der");
+
+/// A rustls server on loopback with a self-signed certificate (made once
+/// with `openssl req -x509 -newkey ec`, CN localhost) that answers an
+/// HTTP request over TLS with an Apache banner.
+fn https_server(banner: &'static str) -> SocketAddr {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    use std::sync::Arc;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(TLS_CERT.to_vec())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(TLS_KEY.to_vec())),
+        )
+        .expect("certificate and key");
+    let config = Arc::new(config);
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = l.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
+            let Ok(conn) = rustls::ServerConnection::new(config.clone()) else {
+                continue;
+            };
+            let mut tls = rustls::StreamOwned::new(conn, s);
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 1024];
+            // Old-protocol hellos of the TLS probe fail here; go on.
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match tls.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            if buf.starts_with(b"HEAD / ") {
+                let answer =
+                    format!("HTTP/1.1 200 OK\r\nServer: {banner}\r\nContent-Length: 0\r\n\r\n");
+                let _ = tls.write_all(answer.as_bytes());
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+            }
+        }
+    });
+    addr
+}
+
+#[test]
+fn https_banner_is_read_over_tls_with_a_self_signed_certificate() {
+    let addr = https_server("Apache/2.4.49 (Unix)");
+    let t = Target {
+        host: "127.0.0.1".into(),
+        port: addr.port(),
+        kinds: vec![Kind::Tcp, Kind::Tls, Kind::Http],
+        expect: Some(Expect {
+            product: "apache".into(),
+            version: Some("2.4.49".into()),
+        }),
+    };
+    let mut lim = Limiter::new(50);
+    let o = ctem_probe::probe(&SystemNet, &loopback_only, &mut lim, &settings(), &t);
+    assert_eq!(o.tcp, Some(Tcp::Open));
+    let h = o.http.expect("an HTTPS banner");
+    assert_eq!(h.server.as_deref(), Some("Apache/2.4.49 (Unix)"));
+    assert_eq!(h.verdict.as_deref(), Some("vulnerable version announced"));
+    // The TLS probe saw TLS 1.2 and the certificate.
+    let tls = o.tls.expect("TLS facts");
+    assert!(tls.versions.iter().any(|v| v == "TLS 1.2"), "{tls:?}");
+
+    // Still behind the allow-list: refused before any connection.
+    let o = ctem_probe::probe(&SystemNet, &|_: &str| false, &mut lim, &settings(), &t);
+    assert!(o.refused.is_some());
+    assert!(o.http.is_none());
+}
