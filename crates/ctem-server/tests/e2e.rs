@@ -132,6 +132,41 @@ impl Driver {
         let e = self.el(css);
         self.call("POST", &format!("/element/{e}/click"), json!({}));
     }
+    /// Clicks something that navigates (a link, a submit button) and waits
+    /// until the old page is gone and the new one has loaded: WebDriver's
+    /// click returns before a form submission has finished navigating.
+    fn click_nav(&self, css: &str) {
+        let old = self.el("html");
+        self.click(css);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let p = format!("/session/{}/element/{old}/name", self.session);
+            let r = request(self.addr, "GET", &p, &[], b"");
+            if r.status != 200 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "clicking {css} did not navigate"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        loop {
+            let state = self.call(
+                "POST",
+                "/execute/sync",
+                json!({"script": "return document.readyState", "args": []}),
+            );
+            if state == "complete" {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the page after {css} did not finish loading"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
     fn url(&self) -> String {
         self.call("GET", "/url", json!(null))
             .as_str()
@@ -228,7 +263,7 @@ fn analyst_walks_the_dashboard_in_chromium() {
     d.shot("01-login");
     d.typ("#username", "analyst");
     d.typ("#password", PASSWORD);
-    d.click("#signin");
+    d.click_nav("#signin");
     assert!(
         d.source().contains("The exposure funnel"),
         "signed in to the funnel"
@@ -240,7 +275,7 @@ fn analyst_walks_the_dashboard_in_chromium() {
     d.go(&format!("{base}/exposures"));
     d.click("#f-tier option[value=P1]");
     d.click("#f-validation option[value=exploitable]");
-    d.click("#apply");
+    d.click_nav("#apply");
     let url = d.url();
     assert!(
         url.contains("tier=P1") && url.contains("validation=exploitable"),
@@ -252,7 +287,7 @@ fn analyst_walks_the_dashboard_in_chromium() {
     d.shot("03-exposures-filtered");
 
     // An exposure: explanation and the picture of its attack path.
-    d.click("#exposures tr:nth-child(2) a");
+    d.click_nav("#exposures tr:nth-child(2) a");
     let src = d.source();
     assert!(src.contains("Why this tier") && src.contains("Path through the policy"));
     assert_eq!(d.els("#path svg"), 1, "the attack path is drawn");
@@ -265,7 +300,7 @@ fn analyst_walks_the_dashboard_in_chromium() {
         "isolated behind the edge WAF until the Q3 upgrade",
     );
     d.typ("#control", "edge-waf");
-    d.click("#accept");
+    d.click_nav("#accept");
     assert_eq!(
         d.els("#accepted"),
         1,
