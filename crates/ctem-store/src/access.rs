@@ -7,9 +7,9 @@
 //! audited in the same transaction as the change.
 
 use crate::audit::AuditWriter;
-use crate::{Result, Store, StoreError, sqlite_err};
+use crate::db::{OptionalExtension, params};
+use crate::{Result, Store, StoreError, db_err};
 use ctem_model::RiskAcceptance;
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 /// A person who signs in to the dashboard.
@@ -68,7 +68,7 @@ fn services_of(s: &str) -> Vec<String> {
 const USER_COLS: &str =
     "u.id, u.username, u.password_hash, u.role, u.services, u.created_at, u.disabled";
 
-fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
+fn user_row(r: &crate::db::Row<'_>) -> crate::db::DbResult<UserRecord> {
     let services: String = r.get(4)?;
     Ok(UserRecord {
         id: r.get(0)?,
@@ -93,7 +93,7 @@ impl Store {
         actor: &str,
     ) -> Result<i64> {
         let path = self.path.clone();
-        let e = |e| sqlite_err(&path, e);
+        let e = |e| db_err(&path, e);
         let now = ctem_model::now();
         let tx = self.conn.transaction().map_err(e)?;
         let existing: Option<i64> = tx
@@ -116,12 +116,11 @@ impl Store {
                 id
             }
             None => {
-                tx.execute(
+                tx.insert(
                     "INSERT INTO users (username, password_hash, role, services, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![username, password_hash, role, services_json(services), now],
                 )
-                .map_err(e)?;
-                tx.last_insert_rowid()
+                .map_err(e)?
             }
         };
         let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
@@ -163,7 +162,7 @@ impl Store {
             ))
             .map_err(|e| self.err(e))?;
         let rows = stmt.query_map([], user_row).map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+        rows.collect::<crate::db::DbResult<Vec<_>>>()
             .map_err(|e| self.err(e))
     }
 
@@ -178,15 +177,14 @@ impl Store {
         actor: &str,
     ) -> Result<i64> {
         let path = self.path.clone();
-        let e = |e| sqlite_err(&path, e);
+        let e = |e| db_err(&path, e);
         let now = ctem_model::now();
         let tx = self.conn.transaction().map_err(e)?;
-        tx.execute(
+        let id = tx.insert(
             "INSERT INTO api_tokens (token_sha256, name, role, services, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![token_sha256, name, role, services_json(services), now, expires_at],
         )
         .map_err(e)?;
-        let id = tx.last_insert_rowid();
         let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
         audit
             .append(
@@ -204,7 +202,7 @@ impl Store {
     /// Revokes a token by id. Audited; revoking twice is not an error.
     pub fn revoke_token(&mut self, id: i64, actor: &str) -> Result<bool> {
         let path = self.path.clone();
-        let e = |e| sqlite_err(&path, e);
+        let e = |e| db_err(&path, e);
         let now = ctem_model::now();
         let tx = self.conn.transaction().map_err(e)?;
         let n = tx
@@ -287,7 +285,7 @@ impl Store {
                 })
             })
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+        rows.collect::<crate::db::DbResult<Vec<_>>>()
             .map_err(|e| self.err(e))
     }
 
@@ -366,7 +364,7 @@ impl Store {
     /// Records a risk acceptance for an exposure. Audited.
     pub fn add_risk_acceptance(&mut self, a: &RiskAcceptance, actor: &str) -> Result<i64> {
         let path = self.path.clone();
-        let e = |e| sqlite_err(&path, e);
+        let e = |e| db_err(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
         let exists: bool = tx
             .query_row(
@@ -381,13 +379,12 @@ impl Store {
                 a.exposure_id
             )));
         }
-        tx.execute(
+        let id = tx.insert(
             "INSERT INTO risk_acceptances (exposure_id, approver, justification, control, expires_at, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![a.exposure_id, a.approver, a.justification, a.control, a.expires_at, a.created_at],
         )
         .map_err(e)?;
-        let id = tx.last_insert_rowid();
         let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
         audit
             .append(
@@ -436,7 +433,7 @@ impl Store {
                 })
             })
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+        rows.collect::<crate::db::DbResult<Vec<_>>>()
             .map_err(|e| self.err(e))
     }
 }

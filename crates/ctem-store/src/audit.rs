@@ -4,9 +4,9 @@
 //! ([`ctem_model::AuditEvent::compute_hash`]), so an edited, removed or
 //! reordered entry breaks the chain at a place [`Store::verify_audit`] names.
 
+use crate::db::{Tx as Transaction, params};
 use crate::{Result, Store};
 use ctem_model::AuditEvent;
-use rusqlite::{Transaction, params};
 
 /// Appends entries inside a caller's transaction, keeping the chain head in
 /// memory so that bulk changes do not re-read it.
@@ -19,7 +19,7 @@ pub(crate) struct AuditWriter {
 pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 impl AuditWriter {
-    pub(crate) fn new(tx: &Transaction<'_>, actor: &str) -> rusqlite::Result<AuditWriter> {
+    pub(crate) fn new(tx: &Transaction<'_>, actor: &str) -> crate::db::DbResult<AuditWriter> {
         let head: Option<(i64, String)> = tx
             .query_row(
                 "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
@@ -28,7 +28,7 @@ impl AuditWriter {
             )
             .map(Some)
             .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                crate::db::DbError::NoRows => Ok(None),
                 e => Err(e),
             })?;
         let (next_seq, prev_hash) = match head {
@@ -49,7 +49,7 @@ impl AuditWriter {
         action: &str,
         subject: &str,
         detail: &serde_json::Value,
-    ) -> rusqlite::Result<()> {
+    ) -> crate::db::DbResult<()> {
         let detail = detail.to_string();
         let hash = AuditEvent::compute_hash(
             &self.prev_hash,
@@ -98,7 +98,7 @@ impl Store {
         detail: serde_json::Value,
     ) -> Result<()> {
         let path = self.path.clone();
-        let e = |e| crate::sqlite_err(&path, e);
+        let e = |e| crate::db_err(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
         let mut w = AuditWriter::new(&tx, actor).map_err(e)?;
         w.append(&tx, ctem_model::now(), action, subject, &detail)
@@ -129,7 +129,7 @@ impl Store {
             })
             .map_err(|e| self.err(e))?;
         let mut out = rows
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<crate::db::DbResult<Vec<_>>>()
             .map_err(|e| self.err(e))?;
         out.reverse();
         Ok(out)
@@ -142,21 +142,24 @@ impl Store {
             .conn
             .prepare("SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_log ORDER BY seq")
             .map_err(|e| self.err(e))?;
-        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
         let mut prev = GENESIS.to_string();
         let mut expected_seq = 1i64;
         let mut entries = 0;
-        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let get = |i| -> rusqlite::Result<String> { r.get(i) };
-            let seq: i64 = r.get(0).map_err(|e| self.err(e))?;
-            let at: i64 = r.get(1).map_err(|e| self.err(e))?;
+        let mut found: Option<String> = None;
+        stmt.query_each([], |r| {
+            if found.is_some() {
+                return Ok(());
+            }
+            let get = |i| -> crate::db::DbResult<String> { r.get(i) };
+            let seq: i64 = r.get(0)?;
+            let at: i64 = r.get(1)?;
             let (actor, action, subject, detail, prev_hash, hash) = (
-                get(2).map_err(|e| self.err(e))?,
-                get(3).map_err(|e| self.err(e))?,
-                get(4).map_err(|e| self.err(e))?,
-                get(5).map_err(|e| self.err(e))?,
-                get(6).map_err(|e| self.err(e))?,
-                get(7).map_err(|e| self.err(e))?,
+                get(2)?,
+                get(3)?,
+                get(4)?,
+                get(5)?,
+                get(6)?,
+                get(7)?,
             );
             entries += 1;
             let problem = if seq != expected_seq {
@@ -179,14 +182,17 @@ impl Store {
                 None
             };
             if problem.is_some() {
-                return Ok(AuditVerification { entries, problem });
+                found = problem;
+                return Ok(());
             }
             prev = hash;
             expected_seq += 1;
-        }
+            Ok(())
+        })
+        .map_err(|e| self.err(e))?;
         Ok(AuditVerification {
             entries,
-            problem: None,
+            problem: found,
         })
     }
 }

@@ -8,8 +8,8 @@
 //! same transaction.
 
 use crate::audit::AuditWriter;
-use crate::{Result, Store, sqlite_err};
-use rusqlite::{OptionalExtension, Transaction, params};
+use crate::db::{OptionalExtension, Tx as Transaction, params};
+use crate::{Result, Store, db_err};
 use serde::Serialize;
 
 /// A stored graph source.
@@ -49,7 +49,7 @@ pub(crate) fn settle_claim(
     verified: bool,
     reason: &str,
     at: i64,
-) -> rusqlite::Result<()> {
+) -> crate::db::DbResult<()> {
     tx.prepare_cached(
         "UPDATE fix_claims SET outcome = ?2, outcome_at = ?3, reason = ?4
          WHERE exposure_id = ?1 AND outcome = 'pending'",
@@ -77,7 +77,7 @@ impl Store {
         actor: &str,
     ) -> Result<()> {
         let path = self.path.clone();
-        let e = |e| sqlite_err(&path, e);
+        let e = |e| db_err(&path, e);
         let now = ctem_model::now();
         let tx = self.conn.transaction().map_err(e)?;
         let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
@@ -125,7 +125,7 @@ impl Store {
                 })
             })
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+        rows.collect::<crate::db::DbResult<Vec<_>>>()
             .map_err(|e| self.err(e))
     }
 
@@ -139,7 +139,7 @@ impl Store {
         actor: &str,
     ) -> Result<Option<String>> {
         let path = self.path.clone();
-        let e = |e| sqlite_err(&path, e);
+        let e = |e| db_err(&path, e);
         let now = ctem_model::now();
         let tx = self.conn.transaction().map_err(e)?;
         let status: Option<String> = tx
@@ -188,7 +188,7 @@ impl Store {
         actor: &str,
     ) -> Result<bool> {
         let path = self.path.clone();
-        let e = |e| sqlite_err(&path, e);
+        let e = |e| db_err(&path, e);
         let now = ctem_model::now();
         let tx = self.conn.transaction().map_err(e)?;
         let status: Option<String> = tx
@@ -248,7 +248,7 @@ impl Store {
                 })
             })
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+        rows.collect::<crate::db::DbResult<Vec<_>>>()
             .map_err(|e| self.err(e))
     }
 }

@@ -23,9 +23,9 @@
 //! an identical file without parsing it again.
 
 use crate::audit::AuditWriter;
-use crate::{Result, Store, sqlite_err};
+use crate::db::{OptionalExtension, Tx as Transaction, params};
+use crate::{Result, Store, db_err};
 use ctem_model::{AssetIdentity, Finding, asset_key};
-use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
@@ -152,16 +152,15 @@ impl Store {
     /// Starts an import; see [`ImportTx`].
     pub fn begin_import(&mut self, meta: ImportMeta) -> Result<ImportTx<'_>> {
         let path = self.path.clone();
-        let e = |e| sqlite_err(&path, e);
+        let e = |e| db_err(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
-        tx.execute(
+        let import_id = tx.insert(
             "INSERT INTO imports (tool, format, file, sha256, started_at, finished_at, findings,
                 exposures, assets, new, reopened, resolved, unchanged)
              VALUES (?1, ?2, ?3, ?4, ?5, ?5, 0, 0, 0, 0, 0, 0, 0)",
             params![meta.tool, meta.format, meta.file, meta.sha256, meta.at],
         )
         .map_err(e)?;
-        let import_id = tx.last_insert_rowid();
         let audit = AuditWriter::new(&tx, &meta.actor).map_err(e)?;
         let summary = ImportSummary {
             import_id,
@@ -190,8 +189,8 @@ impl Store {
 }
 
 impl ImportTx<'_> {
-    fn e(&self) -> impl Fn(rusqlite::Error) -> crate::StoreError + '_ {
-        move |e| sqlite_err(&self.path, e)
+    fn e(&self) -> impl Fn(crate::db::DbError) -> crate::StoreError + '_ {
+        move |e| db_err(&self.path, e)
     }
 
     /// Names the tool(s) and format of the report once the parser knows
@@ -332,7 +331,7 @@ impl ImportTx<'_> {
                         status = 'fix_pending'
                  FROM exposures WHERE asset_id = ?1",
             )
-            .map_err(|e| sqlite_err(&self.path, e))?;
+            .map_err(|e| db_err(&self.path, e))?;
         let rows = stmt
             .query_map([asset_id], |r| {
                 Ok((
@@ -346,9 +345,9 @@ impl ImportTx<'_> {
                     },
                 ))
             })
-            .map_err(|e| sqlite_err(&self.path, e))?;
+            .map_err(|e| db_err(&self.path, e))?;
         for row in rows {
-            let (id, k) = row.map_err(|e| sqlite_err(&self.path, e))?;
+            let (id, k) = row.map_err(|e| db_err(&self.path, e))?;
             self.known.insert(id_key(&id), k);
         }
         Ok(())
@@ -533,7 +532,7 @@ impl ImportTx<'_> {
         let at = self.meta.at;
         let import_id = self.summary.import_id;
         let path = self.path.clone();
-        let e = |e| sqlite_err(&path, e);
+        let e = |e| db_err(&path, e);
         // The assets this report covered: recorded with the snapshot (for
         // the unchanged re-import) and joined below.
         self.tx
@@ -714,7 +713,7 @@ impl Store {
         parser: &str,
     ) -> Result<Option<(ImportSummary, u64)>> {
         let path = self.path.clone();
-        let e = |e| sqlite_err(&path, e);
+        let e = |e| db_err(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
         let prev: Option<Previous> = tx
             .query_row(
@@ -769,7 +768,7 @@ impl Store {
         // exposures and assets are seen now.
         let root = prev.reused.unwrap_or(prev.id);
         let at = meta.at;
-        tx.execute(
+        let import_id = tx.insert(
             "INSERT INTO imports (tool, format, file, sha256, started_at, finished_at, findings,
                 exposures, assets, new, reopened, resolved, unchanged, skipped, evidence_tools,
                 parser, reused_import)
@@ -791,7 +790,6 @@ impl Store {
             ],
         )
         .map_err(e)?;
-        let import_id = tx.last_insert_rowid();
         let mut audit = AuditWriter::new(&tx, &meta.actor).map_err(e)?;
         // Nothing reopens: an exposure is only resolved once no evidence of
         // it is active, and only a later import of the same tool (excluded

@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+pub mod db;
 mod graph_sources;
 mod import;
 mod migrate;
@@ -42,17 +43,17 @@ pub use queries::{
 };
 pub use views::{ExposureListRow, ExposurePage, ExposureQuery, ExposureSort, FunnelCounts};
 
-use rusqlite::Connection;
+use db::Db;
 use std::path::{Path, PathBuf};
 
 /// Errors from the store; they name the database file.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database {path}: {source}")]
-    Sqlite {
+    Database {
         path: String,
         #[source]
-        source: rusqlite::Error,
+        source: db::DbError,
     },
     #[error(
         "database {path}: schema version {found} is newer than this ctem understands ({known}); upgrade ctem"
@@ -76,7 +77,9 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// A workspace database.
 pub struct Store {
-    conn: Connection,
+    conn: Db,
+    /// The SQLite file, or the PostgreSQL URL with any password removed:
+    /// what errors and logs name.
     path: PathBuf,
 }
 
@@ -90,9 +93,9 @@ impl Store {
     /// Opens (creating if needed) the database at `path` and brings its
     /// schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
-        let conn = Connection::open(path).map_err(|e| sqlite_err(path, e))?;
+        let conn = rusqlite::Connection::open(path).map_err(|e| db_err(path, e.into()))?;
         let mut store = Store {
-            conn,
+            conn: Db::sqlite(conn),
             path: path.to_path_buf(),
         };
         store.configure()?;
@@ -103,14 +106,50 @@ impl Store {
     /// An in-memory store, for tests and `ctem parse`-style dry runs.
     pub fn open_in_memory() -> Result<Store> {
         let path = PathBuf::from(":memory:");
-        let conn = Connection::open_in_memory().map_err(|e| sqlite_err(&path, e))?;
-        let mut store = Store { conn, path };
+        let conn = rusqlite::Connection::open_in_memory().map_err(|e| db_err(&path, e.into()))?;
+        let mut store = Store {
+            conn: Db::sqlite(conn),
+            path,
+        };
         store.configure()?;
         migrate::migrate(&mut store)?;
         Ok(store)
     }
 
+    /// Opens a database by location: a `postgres://` or `postgresql://` URL
+    /// (team deployments), or a SQLite file path.
+    pub fn open_location(location: &str) -> Result<Store> {
+        if is_postgres_url(location) {
+            Store::open_postgres(location, None)
+        } else {
+            Store::open(Path::new(location))
+        }
+    }
+
+    /// Connects to PostgreSQL and brings its schema up to date. With
+    /// `schema`, everything lives in that schema (created if missing), so
+    /// several workspaces — or test runs — can share one database.
+    pub fn open_postgres(url: &str, schema: Option<&str>) -> Result<Store> {
+        let shown = redact_url(url);
+        let path = PathBuf::from(match schema {
+            Some(s) => format!("{shown} (schema {s})"),
+            None => shown,
+        });
+        let conn = Db::postgres(url, schema).map_err(|e| db_err(&path, e))?;
+        let mut store = Store { conn, path };
+        migrate::migrate(&mut store)?;
+        Ok(store)
+    }
+
+    /// Which backend this store runs on.
+    pub fn backend(&self) -> db::Backend {
+        self.conn.backend()
+    }
+
     fn configure(&mut self) -> Result<()> {
+        if self.conn.backend() != db::Backend::Sqlite {
+            return Ok(());
+        }
         // WAL keeps readers (the dashboard) unblocked during an import;
         // synchronous=NORMAL is durable across process crashes in WAL mode.
         self.conn
@@ -128,8 +167,8 @@ impl Store {
         &self.path
     }
 
-    fn err(&self, e: rusqlite::Error) -> StoreError {
-        sqlite_err(&self.path, e)
+    fn err(&self, e: db::DbError) -> StoreError {
+        db_err(&self.path, e)
     }
 
     fn corrupt(&self, what: &str, detail: impl Into<String>) -> StoreError {
@@ -141,9 +180,50 @@ impl Store {
     }
 }
 
-fn sqlite_err(path: &Path, source: rusqlite::Error) -> StoreError {
-    StoreError::Sqlite {
+fn db_err(path: &Path, source: db::DbError) -> StoreError {
+    StoreError::Database {
         path: path.display().to_string(),
         source,
     }
+}
+
+/// True for a `postgres://` or `postgresql://` URL.
+pub fn is_postgres_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+/// A database URL with its password replaced by `***`, for messages.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, tail) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let authority = match authority.rsplit_once('@') {
+        Some((creds, host)) => match creds.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => format!("{creds}@{host}"),
+        },
+        None => authority.to_string(),
+    };
+    // `?password=` in the query string, too.
+    let tail = match tail.split_once('?') {
+        Some((p, q)) => {
+            let q: Vec<String> = q
+                .split('&')
+                .map(|kv| {
+                    if kv.to_ascii_lowercase().starts_with("password=") {
+                        "password=***".to_string()
+                    } else {
+                        kv.to_string()
+                    }
+                })
+                .collect();
+            format!("{p}?{}", q.join("&"))
+        }
+        None => tail.to_string(),
+    };
+    format!("{scheme}://{authority}{tail}")
 }

@@ -77,7 +77,7 @@ pub(crate) fn migrate(store: &mut Store) -> Result<()> {
         let rows = stmt
             .query_map([], |r| r.get::<_, i64>(0))
             .map_err(|e| store.err(e))?;
-        rows.collect::<rusqlite::Result<_>>()
+        rows.collect::<crate::db::DbResult<_>>()
             .map_err(|e| store.err(e))?
     };
     for (version, name, sql) in MIGRATIONS {
@@ -88,15 +88,14 @@ pub(crate) fn migrate(store: &mut Store) -> Result<()> {
         let tx = store
             .conn
             .transaction()
-            .map_err(|e| crate::sqlite_err(&path, e))?;
-        tx.execute_batch(sql)
-            .map_err(|e| crate::sqlite_err(&path, e))?;
+            .map_err(|e| crate::db_err(&path, e))?;
+        tx.execute_batch(sql).map_err(|e| crate::db_err(&path, e))?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
-            rusqlite::params![version, name, ctem_model::now()],
+            crate::db::params![version, name, ctem_model::now()],
         )
-        .map_err(|e| crate::sqlite_err(&path, e))?;
-        tx.commit().map_err(|e| crate::sqlite_err(&path, e))?;
+        .map_err(|e| crate::db_err(&path, e))?;
+        tx.commit().map_err(|e| crate::db_err(&path, e))?;
     }
     Ok(())
 }

@@ -4,9 +4,9 @@
 //! audited in the transaction that makes it.
 
 use crate::audit::AuditWriter;
-use crate::{Result, Store, StoreError, sqlite_err};
+use crate::db::{OptionalExtension, params};
+use crate::{Result, Store, StoreError, db_err};
 use ctem_model::{RiskAcceptance, Tier, ValidationState};
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -80,7 +80,7 @@ pub struct ExposureHistory {
     pub tier_since: Option<i64>,
 }
 
-fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
+fn ticket_row(r: &crate::db::Row<'_>) -> crate::db::DbResult<TicketRow> {
     Ok(TicketRow {
         action_id: r.get(0)?,
         tracker: r.get(1)?,
@@ -110,14 +110,14 @@ impl Store {
         let rows = stmt
             .query_map([tracker], ticket_row)
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+        rows.collect::<crate::db::DbResult<Vec<_>>>()
             .map_err(|e| self.err(e))
     }
 
     /// Records one ticket change (upsert) and audits it with `op`.
     pub fn save_ticket(&mut self, t: &TicketRow, op: &str, actor: &str) -> Result<()> {
         let path = self.path.clone();
-        let e = |e| sqlite_err(&path, e);
+        let e = |e| db_err(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
         tx.execute(
             "INSERT INTO tickets (action_id, system, external_key, url, status, updated_at, title, closed,
@@ -168,7 +168,7 @@ impl Store {
         actor: &str,
     ) -> Result<usize> {
         let path = self.path.clone();
-        let e = |e| sqlite_err(&path, e);
+        let e = |e| db_err(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
         let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
         let mut n = 0;
@@ -202,7 +202,7 @@ impl Store {
     /// revoked. Only an active exposure can be accepted.
     pub fn accept_risk(&mut self, a: &RiskAcceptance, actor: &str) -> Result<i64> {
         let path = self.path.clone();
-        let e = |e| sqlite_err(&path, e);
+        let e = |e| db_err(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
         let status: Option<String> = tx
             .query_row(
@@ -227,13 +227,12 @@ impl Store {
                 )));
             }
         }
-        tx.execute(
+        let id = tx.insert(
             "INSERT INTO risk_acceptances (exposure_id, approver, justification, control, expires_at, created_at, created_by)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![a.exposure_id, a.approver, a.justification, a.control, a.expires_at, a.created_at, actor],
         )
         .map_err(e)?;
-        let id = tx.last_insert_rowid();
         tx.execute(
             "UPDATE exposures SET status = 'accepted', status_changed_at = ?2 WHERE id = ?1",
             params![a.exposure_id, a.created_at],
@@ -294,7 +293,7 @@ impl Store {
                 })
             })
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+        rows.collect::<crate::db::DbResult<Vec<_>>>()
             .map_err(|e| self.err(e))
     }
 
@@ -306,7 +305,7 @@ impl Store {
         revoke: Option<&str>,
     ) -> Result<Option<String>> {
         let path = self.path.clone();
-        let e = |e| sqlite_err(&path, e);
+        let e = |e| db_err(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
         let exposure: Option<(String, i64, String)> = tx
             .query_row(
@@ -394,7 +393,7 @@ impl Store {
             let rows = stmt
                 .query_map([now], |r| r.get(0))
                 .map_err(|e| self.err(e))?;
-            rows.collect::<rusqlite::Result<Vec<i64>>>()
+            rows.collect::<crate::db::DbResult<Vec<i64>>>()
                 .map_err(|e| self.err(e))?
         };
         let mut out = Vec::new();
@@ -428,26 +427,27 @@ impl Store {
                      WHERE action IN ('decision', 'exposure.resolved') ORDER BY seq",
                 )
                 .map_err(|e| self.err(e))?;
-            let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
-            while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-                let at: i64 = r.get(0).map_err(|e| self.err(e))?;
-                let action: String = r.get(1).map_err(|e| self.err(e))?;
-                let subject: String = r.get(2).map_err(|e| self.err(e))?;
+            stmt.query_each([], |r| {
+                let at: i64 = r.get(0)?;
+                let action: String = r.get(1)?;
+                let subject: String = r.get(2)?;
                 if action == "exposure.resolved" {
                     resolved.insert(subject, at);
-                    continue;
+                    return Ok(());
                 }
-                let detail: String = r.get(3).map_err(|e| self.err(e))?;
+                let detail: String = r.get(3)?;
                 let v: serde_json::Value = serde_json::from_str(&detail).unwrap_or_default();
                 let Some(tier) = v["tier"].as_str().and_then(Tier::parse) else {
-                    continue;
+                    return Ok(());
                 };
                 let due = v["due"].as_str().and_then(ctem_model::parse_date);
                 let list = tiers.entry(subject).or_default();
                 if list.last().is_none_or(|l| l.1 != tier || l.2 != due) {
                     list.push((at, tier, due));
                 }
-            }
+                Ok(())
+            })
+            .map_err(|e| self.err(e))?;
         }
         let mut validations: HashMap<String, Vec<(i64, ValidationState)>> = HashMap::new();
         {
@@ -455,15 +455,16 @@ impl Store {
                 .conn
                 .prepare("SELECT exposure_id, validated_at, state FROM validations ORDER BY validated_at, id")
                 .map_err(|e| self.err(e))?;
-            let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
-            while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-                let id: String = r.get(0).map_err(|e| self.err(e))?;
-                let at: i64 = r.get(1).map_err(|e| self.err(e))?;
-                let st: String = r.get(2).map_err(|e| self.err(e))?;
+            stmt.query_each([], |r| {
+                let id: String = r.get(0)?;
+                let at: i64 = r.get(1)?;
+                let st: String = r.get(2)?;
                 if let Some(s) = ValidationState::parse(&st) {
                     validations.entry(id).or_default().push((at, s));
                 }
-            }
+                Ok(())
+            })
+            .map_err(|e| self.err(e))?;
         }
         let mut stmt = self
             .conn

@@ -6,8 +6,8 @@
 //! the ones that found nothing new or were rejected.
 
 use crate::audit::AuditWriter;
-use crate::{Result, Store, sqlite_err};
-use rusqlite::{OptionalExtension, params};
+use crate::db::{OptionalExtension, params};
+use crate::{Result, Store, db_err};
 use serde::Serialize;
 
 /// A policy as recorded.
@@ -68,14 +68,13 @@ impl Store {
     ) -> Result<i64> {
         let first = self.latest_policy()?.is_none();
         let path = self.path.clone();
-        let e = |e| sqlite_err(&path, e);
+        let e = |e| db_err(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
-        tx.execute(
+        let id = tx.insert(
             "INSERT INTO policy_versions (version, hash, content, first_used) VALUES (?1, ?2, ?3, ?4)",
             params![rec.version, rec.hash, rec.content, rec.first_used],
         )
         .map_err(e)?;
-        let id = tx.last_insert_rowid();
         let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
         let action = if first {
             "policy.adopted"
@@ -92,7 +91,7 @@ impl Store {
     /// Records a feed download check and audits it (`feed.checked`).
     pub fn record_feed_check(&mut self, check: &FeedCheck, actor: &str) -> Result<()> {
         let path = self.path.clone();
-        let e = |e| sqlite_err(&path, e);
+        let e = |e| db_err(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
         tx.execute(
             "INSERT INTO feed_checks (feed, url, checked_at, outcome, http_status, snapshot_id, detail)

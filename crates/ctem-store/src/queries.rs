@@ -2,12 +2,12 @@
 //! decisions, cycles.
 
 use crate::audit::AuditWriter;
-use crate::{Result, Store, sqlite_err};
+use crate::db::{OptionalExtension, Row, params};
+use crate::{Result, Store, db_err};
 use ctem_model::{
     Asset, AssetIdentity, AssetKind, Component, Decision, Exposure, ExposureStatus, Severity, Tier,
     ValidationRecord, ValidationState, Weakness,
 };
-use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -101,19 +101,15 @@ pub(crate) const EXPOSURE_COLS: &str = "e.id, e.asset_id, e.weakness, e.componen
     (SELECT group_concat(tool, ',') FROM (SELECT tool FROM evidence v WHERE v.exposure_id = e.id ORDER BY tool)),
     a.id, a.kind, a.name, a.identity, a.first_seen, a.last_seen";
 
-fn json_err(e: serde_json::Error) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+fn json_err(e: serde_json::Error) -> crate::db::DbError {
+    crate::db::DbError::conversion(0, e)
 }
 
-fn text_err(what: &str, v: &str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        0,
-        rusqlite::types::Type::Text,
-        format!("unknown {what} `{v}`").into(),
-    )
+fn text_err(what: &str, v: &str) -> crate::db::DbError {
+    crate::db::DbError::conversion(0, format!("unknown {what} `{v}`"))
 }
 
-pub(crate) fn exposure_row(r: &Row<'_>) -> rusqlite::Result<ExposureRow> {
+pub(crate) fn exposure_row(r: &Row<'_>) -> crate::db::DbResult<ExposureRow> {
     let weakness: String = r.get(2)?;
     let weakness: Weakness = serde_json::from_str(&weakness).map_err(json_err)?;
     let component: Option<String> = r.get(3)?;
@@ -172,7 +168,7 @@ impl Store {
         );
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = stmt.query_map([], exposure_row).map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+        rows.collect::<crate::db::DbResult<Vec<_>>>()
             .map_err(|e| self.err(e))
     }
 
@@ -187,7 +183,7 @@ impl Store {
             .query_map([id_or_prefix.to_ascii_lowercase()], exposure_row)
             .map_err(|e| self.err(e))?;
         let mut v = rows
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<crate::db::DbResult<Vec<_>>>()
             .map_err(|e| self.err(e))?;
         if v.len() == 1 {
             Ok(v.pop())
@@ -227,14 +223,14 @@ impl Store {
                 })
             })
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+        rows.collect::<crate::db::DbResult<Vec<_>>>()
             .map_err(|e| self.err(e))
     }
 
     /// Stores a KEV snapshot; the previous one stays for history.
     pub fn save_kev(&mut self, snap: &FeedSnapshot, rows: &[KevRow], actor: &str) -> Result<i64> {
         let path = self.path.clone();
-        let e = |e| sqlite_err(&path, e);
+        let e = |e| db_err(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
         let id = insert_snapshot(&tx, snap).map_err(e)?;
         {
@@ -280,7 +276,7 @@ impl Store {
         actor: &str,
     ) -> Result<i64> {
         let path = self.path.clone();
-        let e = |e| sqlite_err(&path, e);
+        let e = |e| db_err(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
         let id = insert_snapshot(&tx, snap).map_err(e)?;
         {
@@ -374,14 +370,14 @@ impl Store {
                 Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?)))
             })
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<HashMap<_, _>>>()
+        rows.collect::<crate::db::DbResult<HashMap<_, _>>>()
             .map_err(|e| self.err(e))
     }
 
     /// Records validation results and audits each one.
     pub fn add_validations(&mut self, records: &[ValidationRecord], actor: &str) -> Result<()> {
         let path = self.path.clone();
-        let e = |e| sqlite_err(&path, e);
+        let e = |e| db_err(&path, e);
         let now = ctem_model::now();
         let tx = self.conn.transaction().map_err(e)?;
         let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
@@ -462,7 +458,7 @@ impl Store {
                 serde_json::from_str::<Decision>(&s).map_err(json_err)
             })
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+        rows.collect::<crate::db::DbResult<Vec<_>>>()
             .map_err(|e| self.err(e))
     }
 
@@ -499,7 +495,7 @@ impl Store {
             .map(|d| (d.exposure_id, (d.tier, d.due, d.owner)))
             .collect();
         let path = self.path.clone();
-        let e = |e| sqlite_err(&path, e);
+        let e = |e| db_err(&path, e);
         let now = ctem_model::now();
         let tx = self.conn.transaction().map_err(e)?;
         let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
@@ -580,14 +576,14 @@ impl Store {
         actor: &str,
     ) -> Result<i64> {
         let path = self.path.clone();
-        let e = |e| sqlite_err(&path, e);
+        let e = |e| db_err(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
-        tx.execute(
-            "INSERT INTO cycles (started_at, finished_at, summary) VALUES (?1, ?2, ?3)",
-            params![started_at, finished_at, summary.to_string()],
-        )
-        .map_err(e)?;
-        let id = tx.last_insert_rowid();
+        let id = tx
+            .insert(
+                "INSERT INTO cycles (started_at, finished_at, summary) VALUES (?1, ?2, ?3)",
+                params![started_at, finished_at, summary.to_string()],
+            )
+            .map_err(e)?;
         let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
         audit
             .append(&tx, finished_at, "cycle", &id.to_string(), summary)
@@ -613,7 +609,7 @@ impl Store {
                 })
             })
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+        rows.collect::<crate::db::DbResult<Vec<_>>>()
             .map_err(|e| self.err(e))
     }
 
@@ -650,14 +646,15 @@ impl Store {
             .conn
             .prepare("SELECT id, status, last_seen FROM exposures ORDER BY id")
             .map_err(|e| self.err(e))?;
-        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
         let mut acc = String::new();
-        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let id: String = r.get(0).map_err(|e| self.err(e))?;
-            let st: String = r.get(1).map_err(|e| self.err(e))?;
-            let ls: i64 = r.get(2).map_err(|e| self.err(e))?;
+        stmt.query_each([], |r| {
+            let id: String = r.get(0)?;
+            let st: String = r.get(1)?;
+            let ls: i64 = r.get(2)?;
             acc.push_str(&format!("{id}|{st}|{ls}\n"));
-        }
+            Ok(())
+        })
+        .map_err(|e| self.err(e))?;
         let exposures_hash = ctem_model::exposure_fingerprint(&acc, "", None, None);
         Ok(StateDigest {
             counts,
@@ -667,8 +664,8 @@ impl Store {
     }
 }
 
-fn insert_snapshot(tx: &rusqlite::Transaction<'_>, s: &FeedSnapshot) -> rusqlite::Result<i64> {
-    tx.execute(
+fn insert_snapshot(tx: &crate::db::Tx<'_>, s: &FeedSnapshot) -> crate::db::DbResult<i64> {
+    tx.insert(
         "INSERT INTO feed_snapshots (feed, version, data_date, loaded_at, source, sha256, rows)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
@@ -680,6 +677,5 @@ fn insert_snapshot(tx: &rusqlite::Transaction<'_>, s: &FeedSnapshot) -> rusqlite
             s.sha256,
             s.rows
         ],
-    )?;
-    Ok(tx.last_insert_rowid())
+    )
 }

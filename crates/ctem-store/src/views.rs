@@ -6,8 +6,8 @@
 //! on `(tier, -score, exposure_id)` and a page asks for the rows after the
 //! last one shown, never for an offset.
 
+use crate::db::OwnedValue as Value;
 use crate::{Result, Store};
-use rusqlite::types::Value;
 use serde::Serialize;
 
 /// How a list is ordered.
@@ -143,7 +143,7 @@ impl Store {
             ));
         }
         if let Some(t) = q.due_before {
-            let p = arg(Value::Integer(t), &mut args);
+            let p = arg(Value::Int(t), &mut args);
             wh.push(format!("d.due < {p}"));
         }
         let order = match q.sort {
@@ -172,7 +172,7 @@ impl Store {
                 if let Some(c) = &q.after {
                     let (due, id) = c.split_once('~').ok_or_else(|| bad_cursor(c))?;
                     let due: i64 = due.parse().map_err(|_| bad_cursor(c))?;
-                    let pd = arg(Value::Integer(due), &mut args);
+                    let pd = arg(Value::Int(due), &mut args);
                     let pi = arg(Value::Text(id.to_string()), &mut args);
                     wh.push(format!("(d.due, d.exposure_id) > ({pd}, {pi})"));
                 }
@@ -184,7 +184,7 @@ impl Store {
         } else {
             format!("WHERE {}", wh.join(" AND "))
         };
-        let pl = arg(Value::Integer(limit as i64 + 1), &mut args);
+        let pl = arg(Value::Int(limit as i64 + 1), &mut args);
         let sql = format!(
             "SELECT d.exposure_id, d.tier, d.score, e.weakness_id, e.title, a.name, d.service_id, d.owner, d.due,
                     d.validation, e.status, d.reachable, d.exploitable_intel
@@ -193,7 +193,7 @@ impl Store {
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+            .query_map(&args, |r| {
                 Ok(ExposureListRow {
                     id: r.get(0)?,
                     tier: r.get(1)?,
@@ -212,7 +212,7 @@ impl Store {
             })
             .map_err(|e| self.err(e))?;
         let mut rows = rows
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<crate::db::DbResult<Vec<_>>>()
             .map_err(|e| self.err(e))?;
         let next = if rows.len() > limit {
             rows.truncate(limit);
@@ -229,7 +229,7 @@ impl Store {
     /// The service an exposure's decision puts it in, if it has a decision:
     /// `Some(None)` means decided but outside every service.
     pub fn exposure_service(&self, exposure_id: &str) -> Result<Option<Option<String>>> {
-        use rusqlite::OptionalExtension;
+        use crate::db::OptionalExtension;
         self.conn
             .query_row(
                 "SELECT service_id FROM decisions WHERE exposure_id = ?1",
@@ -253,18 +253,17 @@ impl Store {
                  FROM decisions GROUP BY 1, 2, 3, 4, 5, 6",
             )
             .map_err(|e| self.err(e))?;
-        let mut rows = stmt.query([now]).map_err(|e| self.err(e))?;
         let mut by: Vec<FunnelCounts> = Vec::new();
-        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let svc: Option<String> = r.get(0).map_err(|e| self.err(e))?;
-            let in_scope: bool = r.get(1).map_err(|e| self.err(e))?;
-            let intel: bool = r.get(2).map_err(|e| self.err(e))?;
-            let reach: bool = r.get(3).map_err(|e| self.err(e))?;
-            let valid: bool = r.get(4).map_err(|e| self.err(e))?;
-            let tier: String = r.get(5).map_err(|e| self.err(e))?;
-            let overdue: i64 = r.get(6).map_err(|e| self.err(e))?;
-            let due_7d: i64 = r.get(7).map_err(|e| self.err(e))?;
-            let n: i64 = r.get(8).map_err(|e| self.err(e))?;
+        stmt.query_each([now], |r| {
+            let svc: Option<String> = r.get(0)?;
+            let in_scope: bool = r.get(1)?;
+            let intel: bool = r.get(2)?;
+            let reach: bool = r.get(3)?;
+            let valid: bool = r.get(4)?;
+            let tier: String = r.get(5)?;
+            let overdue: i64 = r.get(6)?;
+            let due_7d: i64 = r.get(7)?;
+            let n: i64 = r.get(8)?;
             let i = match by.iter().position(|f| f.service_id == svc) {
                 Some(i) => i,
                 None => {
@@ -297,7 +296,9 @@ impl Store {
             }
             f.overdue += overdue;
             f.due_7d += due_7d;
-        }
+            Ok(())
+        })
+        .map_err(|e| self.err(e))?;
         by.sort_by(|a, b| a.service_id.cmp(&b.service_id));
         Ok(by)
     }
@@ -325,7 +326,7 @@ impl Store {
             .query_map([&key], crate::queries::exposure_row)
             .map_err(|e| self.err(e))?;
         let mut v = rows
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<crate::db::DbResult<Vec<_>>>()
             .map_err(|e| self.err(e))?;
         if let Some(i) = v.iter().position(|r| r.exposure.id == key) {
             return Ok(Some(v.swap_remove(i)));
