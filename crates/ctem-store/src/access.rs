@@ -414,7 +414,7 @@ impl Store {
             }
             None => {
                 "SELECT id, exposure_id, approver, justification, control, expires_at, created_at FROM risk_acceptances
-                 WHERE ?1 IS NULL ORDER BY id DESC LIMIT ?2"
+                 WHERE CAST(?1 AS TEXT) IS NULL ORDER BY id DESC LIMIT ?2"
             }
         };
         let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;

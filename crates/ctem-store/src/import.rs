@@ -389,7 +389,7 @@ impl ImportTx<'_> {
         let json = serde_json::to_string(&merged).unwrap_or_else(|_| "{}".into());
         self.tx
             .prepare_cached(
-                "UPDATE assets SET identity = ?2, last_seen = MAX(last_seen, ?3) WHERE id = ?1",
+                "UPDATE assets SET identity = ?2, last_seen = CASE WHEN last_seen > ?3 THEN last_seen ELSE ?3 END WHERE id = ?1",
             )
             .and_then(|mut s| s.execute(params![asset_id, json, self.meta.at]))
             .map_err(self.e())?;
@@ -621,7 +621,7 @@ impl ImportTx<'_> {
         for tool in &tools {
             self.tx
                 .prepare_cached(
-                    "UPDATE exposures SET last_seen = MAX(last_seen, ?3)
+                    "UPDATE exposures SET last_seen = CASE WHEN last_seen > ?3 THEN last_seen ELSE ?3 END
                      WHERE id IN (SELECT exposure_id FROM evidence WHERE tool = ?1 AND last_import = ?2)",
                 )
                 .and_then(|mut s| s.execute(params![tool, import_id, at]))

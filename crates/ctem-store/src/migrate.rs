@@ -1,6 +1,7 @@
 //! Versioned schema migrations, applied in order, each in its own
 //! transaction, and recorded in `schema_migrations`.
 
+use crate::db::Backend;
 use crate::{Result, Store, StoreError};
 
 /// `(version, name, sql)`, in order. Append; never edit a released one.
@@ -37,19 +38,85 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
+/// The same migrations in PostgreSQL's spelling (`migrations/postgres/`):
+/// the same tables, columns and indexes, so every query runs on both.
+const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "import_snapshots",
+        include_str!("../migrations/postgres/0002_import_snapshots.sql"),
+    ),
+    (
+        3,
+        "policy versions and feed checks",
+        include_str!("../migrations/postgres/0003_policy_and_feed_checks.sql"),
+    ),
+    (
+        4,
+        "attack graph sources and closure verification",
+        include_str!("../migrations/postgres/0004_attack_graph_and_closure.sql"),
+    ),
+    (
+        5,
+        "mobilisation",
+        include_str!("../migrations/postgres/0005_mobilisation.sql"),
+    ),
+    (
+        6,
+        "server",
+        include_str!("../migrations/postgres/0006_server.sql"),
+    ),
+];
+
 /// The newest schema version this build knows.
 pub const SCHEMA_VERSION: i64 = 6;
 
+/// Advisory lock held while a PostgreSQL database is migrated, so that two
+/// `ctem serve` starting together do not both apply the same migration.
+const PG_MIGRATION_LOCK: i64 = 0x6374_656d_6d69;
+
 pub(crate) fn migrate(store: &mut Store) -> Result<()> {
+    let postgres = store.conn.backend() == Backend::Postgres;
+    if postgres {
+        store
+            .conn
+            .execute_batch(&format!("SELECT pg_advisory_lock({PG_MIGRATION_LOCK})"))
+            .map_err(|e| store.err(e))?;
+    }
+    let result = migrate_locked(store, postgres);
+    if postgres {
+        let unlock = store
+            .conn
+            .execute_batch(&format!("SELECT pg_advisory_unlock({PG_MIGRATION_LOCK})"))
+            .map_err(|e| store.err(e));
+        result?;
+        unlock?;
+        return Ok(());
+    }
+    result
+}
+
+fn migrate_locked(store: &mut Store, postgres: bool) -> Result<()> {
     store
         .conn
-        .execute_batch(
+        .execute_batch(if postgres {
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version BIGINT PRIMARY KEY,
+                name TEXT NOT NULL,
+                applied_at BIGINT NOT NULL
+            )"
+        } else {
             "CREATE TABLE IF NOT EXISTS schema_migrations (
                 version INTEGER PRIMARY KEY,
                 name TEXT NOT NULL,
                 applied_at INTEGER NOT NULL
-            )",
-        )
+            )"
+        })
         .map_err(|e| store.err(e))?;
     let current: i64 = store
         .conn
@@ -80,7 +147,8 @@ pub(crate) fn migrate(store: &mut Store) -> Result<()> {
         rows.collect::<crate::db::DbResult<_>>()
             .map_err(|e| store.err(e))?
     };
-    for (version, name, sql) in MIGRATIONS {
+    let migrations = if postgres { PG_MIGRATIONS } else { MIGRATIONS };
+    for (version, name, sql) in migrations {
         if applied.contains(version) {
             continue;
         }

@@ -104,7 +104,7 @@ impl Store {
             .prepare(
                 "SELECT action_id, system, external_key, url, status, updated_at, title, closed,
                         content_hash, remote_closed_at, closed_by_ctem
-                 FROM tickets WHERE ?1 IS NULL OR system = ?1 ORDER BY system, action_id",
+                 FROM tickets WHERE CAST(?1 AS TEXT) IS NULL OR system = ?1 ORDER BY system, action_id",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt

@@ -98,7 +98,7 @@ pub struct StateDigest {
 
 pub(crate) const EXPOSURE_COLS: &str = "e.id, e.asset_id, e.weakness, e.component, e.title, e.severity,
     e.cvss_vector, e.cvss_score, e.port, e.location, e.first_seen, e.last_seen, e.status,
-    (SELECT group_concat(tool, ',') FROM (SELECT tool FROM evidence v WHERE v.exposure_id = e.id ORDER BY tool)),
+    (SELECT group_concat(tool, ',') FROM (SELECT tool FROM evidence v WHERE v.exposure_id = e.id ORDER BY tool) AS t),
     a.id, a.kind, a.name, a.identity, a.first_seen, a.last_seen";
 
 fn json_err(e: serde_json::Error) -> crate::db::DbError {
@@ -176,7 +176,7 @@ impl Store {
     pub fn exposure(&self, id_or_prefix: &str) -> Result<Option<ExposureRow>> {
         let sql = format!(
             "SELECT {EXPOSURE_COLS} FROM exposures e JOIN assets a ON a.id = e.asset_id
-             WHERE e.id = ?1 OR (length(?1) >= 6 AND e.id LIKE ?1 || '%') LIMIT 2"
+             WHERE e.id = ?1 OR (length(CAST(?1 AS TEXT)) >= 6 AND e.id LIKE CAST(?1 AS TEXT) || '%') LIMIT 2"
         );
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
@@ -236,8 +236,11 @@ impl Store {
         {
             let mut stmt = tx
                 .prepare(
-                    "INSERT OR REPLACE INTO kev_entries (snapshot_id, cve, date_added, due_date, ransomware, vendor, product, name)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    "INSERT INTO kev_entries (snapshot_id, cve, date_added, due_date, ransomware, vendor, product, name)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT (snapshot_id, cve) DO UPDATE SET date_added = excluded.date_added,
+                        due_date = excluded.due_date, ransomware = excluded.ransomware,
+                        vendor = excluded.vendor, product = excluded.product, name = excluded.name",
                 )
                 .map_err(e)?;
             for r in rows {
@@ -281,7 +284,10 @@ impl Store {
         let id = insert_snapshot(&tx, snap).map_err(e)?;
         {
             let mut stmt = tx
-                .prepare("INSERT OR REPLACE INTO epss_scores (snapshot_id, cve, epss, percentile) VALUES (?1, ?2, ?3, ?4)")
+                .prepare(
+                    "INSERT INTO epss_scores (snapshot_id, cve, epss, percentile) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (snapshot_id, cve) DO UPDATE SET epss = excluded.epss, percentile = excluded.percentile",
+                )
                 .map_err(e)?;
             for r in rows {
                 stmt.execute(params![id, r.cve, r.epss, r.percentile])

@@ -318,12 +318,15 @@ impl Store {
         }
         let sql = format!(
             "SELECT {} FROM exposures e JOIN assets a ON a.id = e.asset_id
-             WHERE e.id >= ?1 AND e.id < ?1 || char(1114111) ORDER BY e.id LIMIT 2",
+             WHERE e.id >= ?1 AND e.id < ?2 ORDER BY e.id LIMIT 2",
             crate::queries::EXPOSURE_COLS
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        // Every id with this prefix sorts below prefix + U+10FFFF (byte
+        // order: SQLite's and PostgreSQL's "C" collation).
+        let upper = format!("{key}\u{10FFFF}");
         let rows = stmt
-            .query_map([&key], crate::queries::exposure_row)
+            .query_map([&key, &upper], crate::queries::exposure_row)
             .map_err(|e| self.err(e))?;
         let mut v = rows
             .collect::<crate::db::DbResult<Vec<_>>>()

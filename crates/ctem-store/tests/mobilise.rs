@@ -8,8 +8,16 @@ use ctem_model::{
 };
 use ctem_store::{ImportMeta, Store, TicketRow};
 
+mod backend;
+
+on_every_backend!(
+    acceptance_removes_from_queue_until_expiry_then_reopens,
+    revocation_reopens_and_is_audited,
+    tickets_upsert_and_fix_pending,
+);
+
 fn store_with_two_exposures() -> (Store, Vec<String>) {
-    let mut s = Store::open_in_memory().expect("store");
+    let mut s = backend::fresh();
     let mut tx = s
         .begin_import(ImportMeta {
             tool: "trivy".into(),
@@ -60,7 +68,6 @@ fn status(s: &Store, id: &str) -> ExposureStatus {
         .status
 }
 
-#[test]
 fn acceptance_removes_from_queue_until_expiry_then_reopens() {
     let (mut s, ids) = store_with_two_exposures();
     let a = RiskAcceptance {
@@ -111,7 +118,6 @@ fn acceptance_removes_from_queue_until_expiry_then_reopens() {
     assert!(s.verify_audit().expect("verify").problem.is_none());
 }
 
-#[test]
 fn revocation_reopens_and_is_audited() {
     let (mut s, ids) = store_with_two_exposures();
     let id = s
@@ -141,7 +147,6 @@ fn revocation_reopens_and_is_audited() {
     assert_eq!(s.acceptances().expect("list")[0].state(30 * DAY), "revoked");
 }
 
-#[test]
 fn tickets_upsert_and_fix_pending() {
     let (mut s, ids) = store_with_two_exposures();
     let mut t = TicketRow {

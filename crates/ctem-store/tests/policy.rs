@@ -1,10 +1,16 @@
 //! Policy versions and feed checks: recorded, audited, and read back.
 
-use ctem_store::{FeedCheck, PolicyRecord, Store};
+use ctem_store::{FeedCheck, PolicyRecord};
 
-#[test]
+mod backend;
+
+on_every_backend!(
+    policies_are_recorded_with_adopted_then_changed_audit_entries,
+    feed_checks_are_recorded_and_audited,
+);
+
 fn policies_are_recorded_with_adopted_then_changed_audit_entries() {
-    let mut s = Store::open_in_memory().expect("store");
+    let mut s = backend::fresh();
     assert!(s.latest_policy().expect("latest").is_none());
     let rec = |v: &str, h: &str| PolicyRecord {
         id: 0,
@@ -33,9 +39,8 @@ fn policies_are_recorded_with_adopted_then_changed_audit_entries() {
     assert!(s.verify_audit().expect("verify").problem.is_none());
 }
 
-#[test]
 fn feed_checks_are_recorded_and_audited() {
-    let mut s = Store::open_in_memory().expect("store");
+    let mut s = backend::fresh();
     assert!(s.last_feed_check("kev").expect("none").is_none());
     let c = FeedCheck {
         feed: "kev".into(),

@@ -9,10 +9,19 @@ use ctem_model::{
 use ctem_store::{ExposureQuery, ExposureSort, ImportMeta, Store};
 use std::collections::HashMap;
 
+mod backend;
+
+on_every_backend!(
+    keyset_pages_cover_every_row_once_in_order,
+    funnel_counts_nest_and_add_up,
+    lookups_by_prefix_use_the_key_and_refuse_ambiguity,
+    access_records_hold_no_secrets_and_expire,
+);
+
 /// A store with `n` exposures on one host, each decided into a tier and
 /// (every third) a service.
 fn store_with(n: usize) -> Store {
-    let mut s = Store::open_in_memory().expect("store");
+    let mut s = backend::fresh();
     let mut tx = s
         .begin_import(ImportMeta {
             tool: "t".into(),
@@ -96,7 +105,6 @@ fn walk(s: &Store, mut q: ExposureQuery) -> Vec<ctem_store::ExposureListRow> {
     }
 }
 
-#[test]
 fn keyset_pages_cover_every_row_once_in_order() {
     let s = store_with(203);
     let all = walk(
@@ -182,7 +190,6 @@ fn keyset_pages_cover_every_row_once_in_order() {
     }
 }
 
-#[test]
 fn funnel_counts_nest_and_add_up() {
     let s = store_with(120);
     let c = s.funnel_counts(1_700_000_000 + 5 * 86_400).expect("counts");
@@ -202,7 +209,6 @@ fn funnel_counts_nest_and_add_up() {
     assert_eq!(overdue, (0..120).filter(|i| i % 11 < 5).count() as i64);
 }
 
-#[test]
 fn lookups_by_prefix_use_the_key_and_refuse_ambiguity() {
     let s = store_with(50);
     let rows = s.exposures(true).expect("rows");
@@ -240,7 +246,6 @@ fn lookups_by_prefix_use_the_key_and_refuse_ambiguity() {
     }
 }
 
-#[test]
 fn access_records_hold_no_secrets_and_expire() {
     let mut s = store_with(3);
     let uid = s

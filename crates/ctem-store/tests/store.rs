@@ -7,6 +7,20 @@ use ctem_model::{
 };
 use ctem_store::{ImportMeta, Store};
 
+mod backend;
+
+on_every_backend!(
+    same_cve_same_package_same_host_from_two_scanners_is_one_exposure,
+    rescan_resolves_then_reopens,
+    a_scanned_host_with_no_findings_resolves_its_exposures,
+    evidence_from_another_tool_keeps_an_exposure_open,
+    dropped_import_leaves_nothing,
+    a_fixed_exposure_closes_only_when_a_rescan_confirms_it,
+    unchanged_file_is_a_new_snapshot_without_parsing,
+    a_full_import_after_a_reused_snapshot_still_resolves,
+    the_import_entry_digests_the_new_exposures,
+);
+
 fn finding(tool: &str, asset: AssetIdentity, cve: &str, pkg: &str) -> Finding {
     Finding {
         tool: tool.into(),
@@ -84,9 +98,8 @@ fn import(
     tx.commit().expect("commit")
 }
 
-#[test]
 fn same_cve_same_package_same_host_from_two_scanners_is_one_exposure() {
-    let mut s = Store::open_in_memory().expect("store");
+    let mut s = backend::fresh();
     let a = import(
         &mut s,
         "nessus",
@@ -120,9 +133,8 @@ fn same_cve_same_package_same_host_from_two_scanners_is_one_exposure() {
     assert_eq!(s.asset_count().expect("count"), 1);
 }
 
-#[test]
 fn rescan_resolves_then_reopens() {
-    let mut s = Store::open_in_memory().expect("store");
+    let mut s = backend::fresh();
     let f1 = finding("trivy", host_by_fqdn(), "CVE-1", "a");
     let f2 = finding("trivy", host_by_fqdn(), "CVE-2", "b");
     import(&mut s, "trivy", 100, &[f1.clone(), f2.clone()], &[]);
@@ -149,9 +161,8 @@ fn rescan_resolves_then_reopens() {
     assert_eq!(s.exposures(true).expect("active").len(), 2);
 }
 
-#[test]
 fn a_scanned_host_with_no_findings_resolves_its_exposures() {
-    let mut s = Store::open_in_memory().expect("store");
+    let mut s = backend::fresh();
     import(
         &mut s,
         "nessus",
@@ -163,9 +174,8 @@ fn a_scanned_host_with_no_findings_resolves_its_exposures() {
     assert_eq!(r.resolved, 1);
 }
 
-#[test]
 fn evidence_from_another_tool_keeps_an_exposure_open() {
-    let mut s = Store::open_in_memory().expect("store");
+    let mut s = backend::fresh();
     import(
         &mut s,
         "nessus",
@@ -184,9 +194,8 @@ fn evidence_from_another_tool_keeps_an_exposure_open() {
     assert_eq!(r.resolved, 0, "trivy still sees it");
 }
 
-#[test]
 fn dropped_import_leaves_nothing() {
-    let mut s = Store::open_in_memory().expect("store");
+    let mut s = backend::fresh();
     let before = s.state_digest().expect("digest");
     {
         let mut tx = s.begin_import(meta("trivy", 100)).expect("begin");
@@ -263,9 +272,8 @@ fn schema_is_versioned_and_reopening_is_idempotent() {
 /// Closure verification: a fix claim closes only when a complete rescan no
 /// longer shows the exposure; a rescan that still shows it reopens it and
 /// records why; a re-probe settles it the same way.
-#[test]
 fn a_fixed_exposure_closes_only_when_a_rescan_confirms_it() {
-    let mut s = Store::open_in_memory().expect("store");
+    let mut s = backend::fresh();
     let f1 = finding("nessus", host_by_fqdn(), "CVE-2024-6387", "openssh");
     let f2 = finding("nessus", host_by_fqdn(), "CVE-2023-38408", "openssh");
     import(
@@ -374,9 +382,8 @@ fn import_sha(store: &mut Store, tool: &str, at: i64, sha: &str, findings: &[Fin
     tx.commit().expect("commit");
 }
 
-#[test]
 fn unchanged_file_is_a_new_snapshot_without_parsing() {
-    let mut s = Store::open_in_memory().expect("store");
+    let mut s = backend::fresh();
     let f1 = finding("trivy", host_by_fqdn(), "CVE-1", "a");
     let f2 = finding("trivy", other_host(), "CVE-2", "b");
     // Never seen: the file must be imported in full.
@@ -437,9 +444,8 @@ fn unchanged_file_is_a_new_snapshot_without_parsing() {
     assert_eq!(s.verify_audit().expect("verify").problem, None);
 }
 
-#[test]
 fn a_full_import_after_a_reused_snapshot_still_resolves() {
-    let mut s = Store::open_in_memory().expect("store");
+    let mut s = backend::fresh();
     let f1 = finding("trivy", host_by_fqdn(), "CVE-1", "a");
     let f2 = finding("trivy", host_by_fqdn(), "CVE-2", "b");
     import_sha(&mut s, "trivy", 100, "aaa", &[f1.clone(), f2.clone()]);
@@ -455,9 +461,8 @@ fn a_full_import_after_a_reused_snapshot_still_resolves() {
     assert_eq!((r.new, r.unchanged, r.resolved), (0, 1, 1));
 }
 
-#[test]
 fn the_import_entry_digests_the_new_exposures() {
-    let mut s = Store::open_in_memory().expect("store");
+    let mut s = backend::fresh();
     import_sha(
         &mut s,
         "trivy",
