@@ -1,5 +1,6 @@
 //! A workspace: a directory holding `ctem.toml` (the scope) and `ctem.db`
-//! (the store).
+//! (the store) — or, for team deployments, the scope here and the store in
+//! PostgreSQL (`--database postgres://…`, or `CTEM_DATABASE`).
 
 use crate::error::{Error as CliError, ErrorKind as ExitCode};
 use ctem_scope::Scope;
@@ -13,11 +14,43 @@ pub const DB_FILE: &str = "ctem.db";
 #[derive(Debug, Clone)]
 pub struct Workspace {
     pub dir: PathBuf,
+    /// Where the store lives when it is not `ctem.db` in the directory: a
+    /// `postgres://` URL or another SQLite file.
+    pub database: Option<String>,
 }
 
 impl Workspace {
     pub fn new(dir: impl Into<PathBuf>) -> Workspace {
-        Workspace { dir: dir.into() }
+        Workspace {
+            dir: dir.into(),
+            database: None,
+        }
+    }
+
+    /// The same workspace with its store elsewhere (`None` keeps `ctem.db`).
+    pub fn with_database(mut self, database: Option<String>) -> Workspace {
+        self.database = database.filter(|d| !d.trim().is_empty());
+        self
+    }
+
+    /// The store's location: the database URL or file path.
+    pub fn db_location(&self) -> String {
+        match &self.database {
+            Some(d) => d.clone(),
+            None => self.db_path().display().to_string(),
+        }
+    }
+
+    /// The store's location as shown to people (passwords removed).
+    pub fn db_display(&self) -> String {
+        ctem_store::redact_url(&self.db_location())
+    }
+
+    /// True when the store is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.database
+            .as_deref()
+            .is_some_and(ctem_store::is_postgres_url)
     }
 
     pub fn scope_path(&self) -> PathBuf {
@@ -48,6 +81,13 @@ impl Workspace {
 
     /// Opens the store; a directory that is not a workspace exits with code 4.
     pub fn open_store(&self) -> Result<Store, CliError> {
+        if let Some(db) = &self.database {
+            if !self.scope_path().exists() {
+                return Err(self.not_a_workspace());
+            }
+            return Store::open_location(db)
+                .map_err(|e| CliError::new(ExitCode::Workspace, e.to_string()));
+        }
         if !self.scope_path().exists() && !self.db_path().exists() {
             return Err(self.not_a_workspace());
         }

@@ -1,14 +1,15 @@
-//! A small pool of store connections. SQLite in WAL mode serves many readers
-//! at once and one writer; each connection is used by one blocking task at a
-//! time. (A PostgreSQL backend will replace what `Store::open` returns, not
-//! this pool's callers.)
+//! A small pool of store connections, SQLite or PostgreSQL. SQLite in WAL
+//! mode serves many readers at once and one writer; PostgreSQL serves many
+//! of both (writers serialise on one advisory lock, see `ctem_store::db`).
+//! Each connection is used by one blocking task at a time; a PostgreSQL
+//! connection that broke (server restart) is dropped, not reused.
 
 use ctem_store::{Store, StoreError};
-use std::path::PathBuf;
 use std::sync::{Condvar, Mutex};
 
 pub(crate) struct Pool {
-    path: PathBuf,
+    /// A SQLite file path or a PostgreSQL URL.
+    location: String,
     size: usize,
     inner: Mutex<(Vec<Store>, usize)>,
     ready: Condvar,
@@ -38,16 +39,20 @@ impl Drop for Conn<'_> {
         if let Some(s) = self.store.take()
             && let Ok(mut g) = self.pool.inner.lock()
         {
-            g.0.push(s);
+            if s.is_broken() {
+                g.1 = g.1.saturating_sub(1);
+            } else {
+                g.0.push(s);
+            }
             self.pool.ready.notify_one();
         }
     }
 }
 
 impl Pool {
-    pub(crate) fn new(path: PathBuf, size: usize) -> Pool {
+    pub(crate) fn new(location: String, size: usize) -> Pool {
         Pool {
-            path,
+            location,
             size: size.max(1),
             inner: Mutex::new((Vec::new(), 0)),
             ready: Condvar::new(),
@@ -71,7 +76,7 @@ impl Pool {
             if g.1 < self.size {
                 g.1 += 1;
                 drop(g);
-                return match Store::open(&self.path) {
+                return match Store::open_location(&self.location) {
                     Ok(s) => Ok(Conn {
                         pool: self,
                         store: Some(s),

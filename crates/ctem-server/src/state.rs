@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     pub workspace: PathBuf,
+    /// The store when not the workspace's ctem.db: a `postgres://` URL for
+    /// team deployments (several `ctem serve` on one database).
+    pub database: Option<String>,
     /// Run a cycle this often (re-ingest watched folders, re-prioritise).
     pub schedule: Option<Duration>,
     /// Folders of scanner reports a run ingests (new files only, by SHA-256).
@@ -36,6 +39,7 @@ impl ServeConfig {
     pub fn new(workspace: PathBuf) -> ServeConfig {
         ServeConfig {
             workspace,
+            database: None,
             schedule: None,
             watch: Vec::new(),
             feeds: Vec::new(),
@@ -98,11 +102,11 @@ impl AppState {
     /// Opens the workspace: the scope must be valid and the store must open
     /// (and migrate) before the server answers anything.
     pub fn open(config: ServeConfig) -> Result<Arc<AppState>, ctem_engine::Error> {
-        let ws = Workspace::new(&config.workspace);
+        let ws = Workspace::new(&config.workspace).with_database(config.database.clone());
         let scope = ws.load_scope()?;
         drop(ws.open_store()?);
         Ok(Arc::new(AppState {
-            pool: Arc::new(Pool::new(ws.db_path(), config.pool_size)),
+            pool: Arc::new(Pool::new(ws.db_location(), config.pool_size)),
             ws,
             scope: RwLock::new(Arc::new(scope)),
             overview: Mutex::new(None),

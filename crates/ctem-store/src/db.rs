@@ -682,6 +682,14 @@ impl Db {
         }
     }
 
+    /// True when a PostgreSQL connection was closed by the server.
+    pub fn is_closed(&self) -> bool {
+        match &self.conn {
+            Conn::Sqlite(_) => false,
+            Conn::Postgres(c) => c.borrow().client.is_closed(),
+        }
+    }
+
     /// Runs several statements with no parameters (DDL, pragmas).
     pub fn execute_batch(&self, sql: &str) -> DbResult<()> {
         match &self.conn {

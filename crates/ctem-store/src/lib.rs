@@ -118,9 +118,14 @@ impl Store {
 
     /// Opens a database by location: a `postgres://` or `postgresql://` URL
     /// (team deployments), or a SQLite file path.
+    ///
+    /// A `schema=NAME` parameter in the URL keeps everything in that
+    /// PostgreSQL schema (created if missing), so several workspaces can
+    /// share one database: `postgres://ctem@db:5432/ctem?schema=insurer`.
     pub fn open_location(location: &str) -> Result<Store> {
         if is_postgres_url(location) {
-            Store::open_postgres(location, None)
+            let (url, schema) = split_schema(location);
+            Store::open_postgres(&url, schema.as_deref())
         } else {
             Store::open(Path::new(location))
         }
@@ -139,6 +144,12 @@ impl Store {
         let mut store = Store { conn, path };
         migrate::migrate(&mut store)?;
         Ok(store)
+    }
+
+    /// True when the connection is gone (PostgreSQL closed it); a pool
+    /// drops such a store instead of reusing it.
+    pub fn is_broken(&self) -> bool {
+        self.conn.is_closed()
     }
 
     /// Which backend this store runs on.
@@ -184,6 +195,29 @@ fn db_err(path: &Path, source: db::DbError) -> StoreError {
     StoreError::Database {
         path: path.display().to_string(),
         source,
+    }
+}
+
+/// Removes a `schema=` parameter from a PostgreSQL URL, returning it.
+fn split_schema(url: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_string(), None);
+    };
+    let mut schema = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|kv| match kv.strip_prefix("schema=") {
+            Some(v) => {
+                schema = Some(v.to_string()).filter(|v| !v.is_empty());
+                false
+            }
+            None => !kv.is_empty(),
+        })
+        .collect();
+    if rest.is_empty() {
+        (base.to_string(), schema)
+    } else {
+        (format!("{base}?{}", rest.join("&")), schema)
     }
 }
 

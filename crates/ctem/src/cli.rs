@@ -37,6 +37,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "CTEM_WORKSPACE", default_value = ".")]
     pub workspace: PathBuf,
 
+    /// The store, when not the workspace's ctem.db: a PostgreSQL URL
+    /// (postgres://user@host:5432/db) for team deployments, where several
+    /// `ctem serve` and CLI runs share one database.
+    #[arg(long, global = true, env = "CTEM_DATABASE", value_name = "URL")]
+    pub database: Option<String>,
+
     /// Output for people (human) or machines (json).
     #[arg(long, global = true, value_enum, default_value_t = Output::Human)]
     pub output: Output,

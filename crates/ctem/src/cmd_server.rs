@@ -110,6 +110,7 @@ fn role_and_services(ctx: &Ctx, role: &str, services: &[String]) -> Result<Role>
 
 pub fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
     let mut cfg = ctem_server::ServeConfig::new(ctx.ws.dir.clone());
+    cfg.database = ctx.ws.database.clone();
     cfg.schedule = args
         .schedule
         .as_deref()
@@ -136,8 +137,9 @@ pub fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
             .map_err(|e| CliError::failure(format!("listening on {}: {e}", args.listen)))?;
         let addr = listener.local_addr().map_err(CliError::failure)?;
         eprintln!(
-            "ctem serve: workspace {}, dashboard and API on http://{addr}/ (API under /api/v1, OpenAPI at /api/v1/openapi.json); Ctrl-C stops",
-            ctx.ws.dir.display()
+            "ctem serve: workspace {}, database {}, dashboard and API on http://{addr}/ (API under /api/v1, OpenAPI at /api/v1/openapi.json); Ctrl-C stops",
+            ctx.ws.dir.display(),
+            ctx.ws.db_display()
         );
         ctem_server::run(listener, state)
             .await

@@ -149,12 +149,12 @@ fn init(ctx: &Ctx, force: bool) -> Result<()> {
         std::fs::write(&scope, STARTER_SCOPE)?;
         true
     };
-    let store = Store::open(&ctx.ws.db_path())?;
+    let store = Store::open_location(&ctx.ws.db_location())?;
     let v = store.schema_version()?;
     if ctx.output == Output::Json {
         return print_json(&serde_json::json!({
             "workspace": ctx.ws.dir, "scope": scope, "scope_written": wrote,
-            "database": ctx.ws.db_path(), "schema_version": v
+            "database": ctx.ws.db_display(), "schema_version": v
         }));
     }
     if wrote {
@@ -168,10 +168,7 @@ fn init(ctx: &Ctx, force: bool) -> Result<()> {
             scope.display()
         );
     }
-    println!(
-        "database {} at schema version {v}",
-        ctx.ws.db_path().display()
-    );
+    println!("database {} at schema version {v}", ctx.ws.db_display());
     Ok(())
 }
 
@@ -812,7 +809,7 @@ fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
     let generated = t.elapsed().as_secs_f64();
     std::fs::copy(&manifest.scope, dir.join(workspace::SCOPE_FILE))?;
     let sub = Ctx {
-        ws: Workspace::new(&dir),
+        ws: Workspace::new(&dir).with_database(ctx.ws.database.clone()),
         output: ctx.output,
         progress: ctx.progress,
         bar: ctx.bar,

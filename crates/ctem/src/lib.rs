@@ -49,7 +49,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 
         cli::ProgressArg::None | cli::ProgressArg::Lines => false,
     };
     let ctx = commands::Ctx {
-        ws: workspace::Workspace::new(cli.workspace.clone()),
+        ws: workspace::Workspace::new(cli.workspace.clone()).with_database(cli.database.clone()),
         output: cli.output,
         progress,
         bar,
