@@ -737,6 +737,16 @@ pub struct PrioritiseOutcome {
 /// explanation, owner, SLA and due date. Stores the decisions and audits
 /// every change.
 pub fn prioritise(store: &mut Store, scope: &Scope, actor: &str) -> Result<PrioritiseOutcome> {
+    // Read facts, decide and write decisions as one unit against other
+    // processes sharing a PostgreSQL database (two `ctem serve`).
+    store.exclusive(|store| prioritise_exclusive(store, scope, actor))
+}
+
+fn prioritise_exclusive(
+    store: &mut Store,
+    scope: &Scope,
+    actor: &str,
+) -> Result<PrioritiseOutcome> {
     let started = Instant::now();
     let now = ctem_model::now();
     // Expired risk acceptances reopen their exposures first, so they are

@@ -855,6 +855,31 @@ impl Db {
         })
     }
 
+    /// PostgreSQL: holds the writers' lock across several transactions
+    /// (and the reads between them) until [`Db::unlock_writers`], so that a
+    /// read-decide-write phase cannot interleave with another process's
+    /// writes. This connection's own transactions still proceed (advisory
+    /// locks are re-entrant per session). SQLite: nothing to do — it has one
+    /// writer at a time and the phases write in one transaction.
+    pub fn lock_writers(&self) -> DbResult<()> {
+        match &self.conn {
+            Conn::Sqlite(_) => Ok(()),
+            Conn::Postgres(_) => {
+                self.execute_batch(&format!("SELECT pg_advisory_lock({PG_WRITE_LOCK})"))
+            }
+        }
+    }
+
+    /// Releases [`Db::lock_writers`].
+    pub fn unlock_writers(&self) -> DbResult<()> {
+        match &self.conn {
+            Conn::Sqlite(_) => Ok(()),
+            Conn::Postgres(_) => {
+                self.execute_batch(&format!("SELECT pg_advisory_unlock({PG_WRITE_LOCK})"))
+            }
+        }
+    }
+
     /// The rusqlite connection, for SQLite-only maintenance.
     pub fn as_sqlite(&self) -> Option<&rusqlite::Connection> {
         match &self.conn {

@@ -146,6 +146,23 @@ impl Store {
         Ok(store)
     }
 
+    /// Runs `f` with every other writer of this database held off (on
+    /// PostgreSQL, other `ctem serve` and CLI processes wait for it), for
+    /// phases that read, decide and then write — prioritisation — so that
+    /// they never write decisions computed from a state another process has
+    /// changed meanwhile. On SQLite it simply runs `f`.
+    pub fn exclusive<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&mut Store) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        self.conn.lock_writers().map_err(|e| self.err(e))?;
+        let out = f(self);
+        let unlocked = self.conn.unlock_writers().map_err(|e| self.err(e));
+        let out = out?;
+        unlocked?;
+        Ok(out)
+    }
+
     /// True when the connection is gone (PostgreSQL closed it); a pool
     /// drops such a store instead of reusing it.
     pub fn is_broken(&self) -> bool {

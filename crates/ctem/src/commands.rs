@@ -888,8 +888,12 @@ fn demo(ctx: &Ctx, args: DemoArgs) -> Result<()> {
     );
     println!();
     crate::cmd_graph::print_attack_section(o.report.attack.as_ref());
+    let database = match &ctx.ws.database {
+        Some(_) => format!(" --database '{}'", ctx.ws.db_display()),
+        None => String::new(),
+    };
     println!(
-        "Explore: ctem --workspace {} explain <exposure>   |   report exposures --tier P2   |   mobilise",
+        "Explore: ctem --workspace {}{database} explain <exposure>   |   report exposures --tier P2   |   mobilise",
         dir.display()
     );
     Ok(())
