@@ -610,7 +610,7 @@ impl Row<'_> {
 
 enum Conn {
     Sqlite(rusqlite::Connection),
-    Postgres(RefCell<PgConn>),
+    Postgres(Box<RefCell<PgConn>>),
 }
 
 struct PgConn {
@@ -668,10 +668,10 @@ impl Db {
                 .map_err(|e| DbError::pg("CREATE SCHEMA", e))?;
         }
         Ok(Db {
-            conn: Conn::Postgres(RefCell::new(PgConn {
+            conn: Conn::Postgres(Box::new(RefCell::new(PgConn {
                 client,
                 statements: HashMap::new(),
-            })),
+            }))),
         })
     }
 
