@@ -124,6 +124,61 @@ pub async fn run(state: &Arc<AppState>, trigger: &str, actor: &str) -> Result<Ru
     Ok(summary)
 }
 
+/// Loads new feed files, ingests new reports and re-prioritises.
+fn run_phases(
+    state: &AppState,
+    store: &mut ctem_store::Store,
+    scope: &ctem_scope::Scope,
+    actor: &str,
+    s: &mut RunSummary,
+) -> Result<(), String> {
+    let mut feed_files = Vec::new();
+    for d in &state.config.feeds {
+        files_in(d, &mut feed_files).map_err(|e| format!("{}: {e}", d.display()))?;
+    }
+    feed_files.sort();
+    for f in feed_files {
+        let sha = sha256_file(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+        if store.feed_loaded_sha256(&sha).map_err(|e| e.to_string())? {
+            s.skipped += 1;
+            continue;
+        }
+        match ctem_engine::load_feed(store, &f, actor) {
+            Ok(l) => s.feeds.push(serde_json::to_value(&l).unwrap_or_default()),
+            Err(e) => s
+                .failed
+                .push(serde_json::json!({"file": f.display().to_string(), "error": e.message})),
+        }
+    }
+    let mut reports = Vec::new();
+    for d in &state.config.watch {
+        files_in(d, &mut reports).map_err(|e| format!("{}: {e}", d.display()))?;
+    }
+    reports.sort();
+    for f in reports {
+        let sha = sha256_file(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+        if store.imported_sha256(&sha).map_err(|e| e.to_string())? {
+            s.skipped += 1;
+            continue;
+        }
+        match ctem_engine::ingest_file(store, &f, actor, ctem_engine::Progress::None) {
+            Ok(r) => s.ingested.push(serde_json::json!({
+                "file": f.display().to_string(),
+                "tool": r.summary.tool,
+                "findings": r.summary.findings,
+                "new": r.summary.new,
+                "resolved": r.summary.resolved,
+            })),
+            Err(e) => s
+                .failed
+                .push(serde_json::json!({"file": f.display().to_string(), "error": e.message})),
+        }
+    }
+    let p = ctem_engine::prioritise(store, scope, actor).map_err(|e| e.to_string())?;
+    s.tiers = p.tiers;
+    Ok(())
+}
+
 fn run_blocking(state: &AppState, trigger: &str, actor: &str) -> RunSummary {
     let started_at = ctem_model::now();
     let mut s = RunSummary {
@@ -143,51 +198,14 @@ fn run_blocking(state: &AppState, trigger: &str, actor: &str) -> RunSummary {
         let scope = state.ws.load_scope().map_err(|e| e.to_string())?;
         state.set_scope(scope.clone());
         let mut store = state.ws.open_store().map_err(|e| e.to_string())?;
-        let mut feed_files = Vec::new();
-        for d in &state.config.feeds {
-            files_in(d, &mut feed_files).map_err(|e| format!("{}: {e}", d.display()))?;
-        }
-        feed_files.sort();
-        for f in feed_files {
-            let sha = sha256_file(&f).map_err(|e| format!("{}: {e}", f.display()))?;
-            if store.feed_loaded_sha256(&sha).map_err(|e| e.to_string())? {
-                s.skipped += 1;
-                continue;
-            }
-            match ctem_engine::load_feed(&mut store, &f, actor) {
-                Ok(l) => s.feeds.push(serde_json::to_value(&l).unwrap_or_default()),
-                Err(e) => s
-                    .failed
-                    .push(serde_json::json!({"file": f.display().to_string(), "error": e.message})),
-            }
-        }
-        let mut reports = Vec::new();
-        for d in &state.config.watch {
-            files_in(d, &mut reports).map_err(|e| format!("{}: {e}", d.display()))?;
-        }
-        reports.sort();
-        for f in reports {
-            let sha = sha256_file(&f).map_err(|e| format!("{}: {e}", f.display()))?;
-            if store.imported_sha256(&sha).map_err(|e| e.to_string())? {
-                s.skipped += 1;
-                continue;
-            }
-            match ctem_engine::ingest_file(&mut store, &f, actor, ctem_engine::Progress::None) {
-                Ok(r) => s.ingested.push(serde_json::json!({
-                    "file": f.display().to_string(),
-                    "tool": r.summary.tool,
-                    "findings": r.summary.findings,
-                    "new": r.summary.new,
-                    "resolved": r.summary.resolved,
-                })),
-                Err(e) => s
-                    .failed
-                    .push(serde_json::json!({"file": f.display().to_string(), "error": e.message})),
-            }
-        }
-        let p = ctem_engine::prioritise(&mut store, &scope, actor).map_err(|e| e.to_string())?;
-        s.tiers = p.tiers;
-        Ok(())
+        // With several `ctem serve` on one PostgreSQL database, one run at a
+        // time across all of them: the next waits, then skips what this one
+        // loaded (files are recognised by SHA-256).
+        store
+            .exclusive(|store| {
+                Ok::<_, ctem_store::StoreError>(run_phases(state, store, &scope, actor, &mut s))
+            })
+            .map_err(|e| e.to_string())?
     })();
     if let Err(e) = result {
         s.status = "failed".into();
