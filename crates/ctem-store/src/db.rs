@@ -657,8 +657,17 @@ impl Db {
     /// `schema`, the connection works in that schema (created if missing):
     /// tests use one schema each; deployments use the default.
     pub fn postgres(url: &str, schema: Option<&str>) -> DbResult<Db> {
-        let mut client =
-            postgres::Client::connect(url, postgres::NoTls).map_err(|e| DbError::pg("", e))?;
+        let mut config: postgres::Config = url.parse().map_err(|e| DbError::pg("", e))?;
+        // Keep passwords out of URLs (and so out of `ps`): the libpq
+        // variable is honoured when the URL has none.
+        if config.get_password().is_none()
+            && let Ok(pw) = std::env::var("PGPASSWORD")
+        {
+            config.password(pw);
+        }
+        let mut client = config
+            .connect(postgres::NoTls)
+            .map_err(|e| DbError::pg("", e))?;
         if let Some(schema) = schema {
             let quoted = format!("\"{}\"", schema.replace('"', "\"\""));
             client

@@ -136,6 +136,16 @@ impl Store {
     /// several workspaces — or test runs — can share one database.
     pub fn open_postgres(url: &str, schema: Option<&str>) -> Result<Store> {
         let shown = redact_url(url);
+        if let Some(s) = schema
+            && (s.is_empty()
+                || s.len() > 63
+                || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                || s.starts_with(|c: char| c.is_ascii_digit()))
+        {
+            return Err(StoreError::Other(format!(
+                "database {shown}: schema name `{s}` must be 1 to 63 letters, digits or underscores, not starting with a digit"
+            )));
+        }
         let path = PathBuf::from(match schema {
             Some(s) => format!("{shown} (schema {s})"),
             None => shown,
@@ -277,4 +287,50 @@ pub fn redact_url(url: &str) -> String {
         None => tail.to_string(),
     };
     format!("{scheme}://{authority}{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_shown_without_passwords() {
+        assert_eq!(
+            redact_url("postgres://ctem:s3cret@db:5432/ctem?schema=x"),
+            "postgres://ctem:***@db:5432/ctem?schema=x"
+        );
+        assert_eq!(
+            redact_url("postgresql://db/ctem?user=a&password=s3cret"),
+            "postgresql://db/ctem?user=a&password=***"
+        );
+        assert_eq!(redact_url("postgres://ctem@db/x"), "postgres://ctem@db/x");
+        assert_eq!(redact_url("/var/lib/ctem/ctem.db"), "/var/lib/ctem/ctem.db");
+    }
+
+    #[test]
+    fn the_schema_parameter_is_ours_not_the_drivers() {
+        assert_eq!(
+            split_schema("postgres://db/ctem?schema=lab&sslmode=disable"),
+            (
+                "postgres://db/ctem?sslmode=disable".to_string(),
+                Some("lab".to_string())
+            )
+        );
+        assert_eq!(
+            split_schema("postgres://db/ctem?schema=lab"),
+            ("postgres://db/ctem".to_string(), Some("lab".to_string()))
+        );
+        assert_eq!(
+            split_schema("postgres://db/ctem"),
+            ("postgres://db/ctem".to_string(), None)
+        );
+        assert!(is_postgres_url("postgresql://x/y") && !is_postgres_url("ctem.db"));
+    }
+
+    #[test]
+    fn bad_schema_names_are_refused_before_connecting() {
+        let err = Store::open_postgres("postgres://nobody@127.0.0.1:1/x", Some("a;drop"))
+            .expect_err("refused");
+        assert!(err.to_string().contains("schema name `a;drop`"), "{err}");
+    }
 }
