@@ -27,8 +27,12 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 
-/// The advisory lock key every PostgreSQL write transaction holds ("ctem").
-const PG_WRITE_LOCK: i64 = 0x6374_656d;
+/// The advisory lock every PostgreSQL write transaction holds: class
+/// "ctem", keyed by the schema, so workspaces in different schemas of one
+/// database never wait for each other (advisory locks are database-wide).
+pub(crate) const PG_WRITE_LOCK: &str = "1668572525, hashtext(current_schema())";
+/// The lock held while a schema is migrated.
+pub(crate) const PG_MIGRATION_LOCK: &str = "1668572526, hashtext(current_schema())";
 
 /// Errors from either backend.
 #[derive(Debug)]

@@ -76,9 +76,9 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
 /// The newest schema version this build knows.
 pub const SCHEMA_VERSION: i64 = 6;
 
-/// Advisory lock held while a PostgreSQL database is migrated, so that two
+/// Advisory lock held while a PostgreSQL schema is migrated, so that two
 /// `ctem serve` starting together do not both apply the same migration.
-const PG_MIGRATION_LOCK: i64 = 0x6374_656d_6d69;
+use crate::db::PG_MIGRATION_LOCK;
 
 pub(crate) fn migrate(store: &mut Store) -> Result<()> {
     let postgres = store.conn.backend() == Backend::Postgres;
