@@ -182,6 +182,9 @@ fn short(v: &Value) -> String {
     }
 }
 
+/// A pattern atom: which characters it takes, at least and at most how many.
+type Atom = (Box<dyn Fn(char) -> bool>, usize, usize);
+
 /// `^` then a sequence of atoms (a literal, `\\d`, or `[…]` with ranges),
 /// each optionally counted `{n}` / `{m,n}`, then `$`.
 fn pattern_matches(p: &str, s: &str) -> bool {
@@ -190,7 +193,7 @@ fn pattern_matches(p: &str, s: &str) -> bool {
         .and_then(|p| p.strip_suffix('$'))
         .expect("anchored pattern");
     let pc: Vec<char> = p.chars().collect();
-    let mut atoms: Vec<(Box<dyn Fn(char) -> bool>, usize, usize)> = Vec::new();
+    let mut atoms: Vec<Atom> = Vec::new();
     let mut i = 0;
     while i < pc.len() {
         let pred: Box<dyn Fn(char) -> bool> = match pc[i] {
