@@ -34,38 +34,86 @@ pub struct AcceptRequest {
     pub expires: String,
 }
 
-/// Records a risk acceptance after checking it: a named approver, a real
-/// justification, and an expiry in the future but within three years.
-pub fn accept(store: &mut Store, req: &AcceptRequest, actor: &str) -> Result<(i64, String)> {
-    let now = ctem_model::now();
-    let expires_at = ctem_model::parse_date(&req.expires).ok_or_else(|| {
-        Error::invalid(format!(
-            "--expires `{}` is not a date: give YYYY-MM-DD",
-            req.expires
-        ))
+/// The input of a risk acceptance that breaks a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcceptField {
+    Expires,
+    Approver,
+    Justification,
+}
+
+impl AcceptField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AcceptField::Expires => "expires",
+            AcceptField::Approver => "approver",
+            AcceptField::Justification => "justification",
+        }
+    }
+}
+
+/// Why a risk acceptance is refused: the input and a sentence that says
+/// what to change (callers prefix it with their name for the field).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptProblem {
+    pub field: AcceptField,
+    pub message: String,
+}
+
+/// The longest an acceptance may last: three years.
+pub const MAX_ACCEPTANCE: i64 = 3 * 366 * DAY;
+
+/// Checks a request against the rules every caller (CLI, API, dashboard)
+/// shares: an expiry in the future but within three years, a named
+/// approver, a real justification. Returns the expiry time.
+pub fn check_accept(req: &AcceptRequest, now: i64) -> std::result::Result<i64, AcceptProblem> {
+    let bad = |field, message: String| AcceptProblem { field, message };
+    let expires_at = ctem_model::parse_date(req.expires.trim()).ok_or_else(|| {
+        bad(
+            AcceptField::Expires,
+            format!("`{}` is not a date: give YYYY-MM-DD", req.expires),
+        )
     })?;
     if expires_at <= now {
-        return Err(Error::invalid(format!(
-            "--expires {} is not in the future: an acceptance must end",
-            req.expires
-        )));
+        return Err(bad(
+            AcceptField::Expires,
+            format!(
+                "{} is not in the future: an acceptance must end",
+                req.expires.trim()
+            ),
+        ));
     }
-    if expires_at > now + 3 * 366 * DAY {
-        return Err(Error::invalid(format!(
-            "--expires {} is more than three years away: accept for a reviewable period",
-            req.expires
-        )));
+    if expires_at > now + MAX_ACCEPTANCE {
+        return Err(bad(
+            AcceptField::Expires,
+            format!(
+                "{} is more than three years away: accept for a reviewable period",
+                req.expires.trim()
+            ),
+        ));
     }
     if req.approver.trim().is_empty() {
-        return Err(Error::invalid(
-            "--approver must name the person who accepts the risk",
+        return Err(bad(
+            AcceptField::Approver,
+            "must name the person who accepts the risk".into(),
         ));
     }
-    if req.justification.trim().len() < 10 {
-        return Err(Error::invalid(
-            "--justification must say why the risk is accepted (at least 10 characters)",
+    if req.justification.trim().chars().count() < 10 {
+        return Err(bad(
+            AcceptField::Justification,
+            "must say why the risk is accepted (at least 10 characters)".into(),
         ));
     }
+    Ok(expires_at)
+}
+
+/// Records a risk acceptance after checking it ([`check_accept`]): the
+/// exposure leaves the queue until the acceptance expires or is revoked.
+/// Returns the acceptance id and the exposure id.
+pub fn accept(store: &mut Store, req: &AcceptRequest, actor: &str) -> Result<(i64, String)> {
+    let now = ctem_model::now();
+    let expires_at = check_accept(req, now)
+        .map_err(|p| Error::invalid(format!("--{} {}", p.field.as_str(), p.message)))?;
     let row = store
         .exposure(&req.exposure)?
         .ok_or_else(|| Error::invalid(format!("no exposure matches `{}`", req.exposure)))?;
@@ -73,13 +121,20 @@ pub fn accept(store: &mut Store, req: &AcceptRequest, actor: &str) -> Result<(i6
         exposure_id: row.exposure.id.clone(),
         approver: req.approver.trim().to_string(),
         justification: req.justification.trim().to_string(),
-        control: req.control.clone().filter(|c| !c.trim().is_empty()),
+        control: req
+            .control
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string),
         expires_at,
         created_at: now,
     };
-    let id = store
-        .accept_risk(&a, actor)
-        .map_err(|e| Error::invalid(e.to_string()))?;
+    let id = store.accept_risk(&a, actor).map_err(|e| match e {
+        // The exposure is not open (already accepted, resolved).
+        ctem_store::StoreError::Other(m) => Error::invalid(m),
+        e => Error::from(e),
+    })?;
     Ok((id, a.exposure_id))
 }
 

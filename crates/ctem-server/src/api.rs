@@ -16,7 +16,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use ctem_model::{RiskAcceptance, fmt_date};
+use ctem_model::fmt_date;
 use ctem_store::{ExposureQuery, ExposureSort};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -47,6 +47,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/runs"),
     ("get", "/api/v1/evidence"),
     ("get", "/api/v1/tokens"),
+    ("post", "/api/v1/tokens"),
+    ("delete", "/api/v1/tokens/{id}"),
+    ("get", "/api/v1/users"),
+    ("post", "/api/v1/users"),
+    ("patch", "/api/v1/users/{name}"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -72,7 +77,10 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/v1/imports", get(imports).post(upload))
         .route("/api/v1/runs", get(runs).post(start_run))
         .route("/api/v1/evidence", get(evidence))
-        .route("/api/v1/tokens", get(tokens))
+        .route("/api/v1/tokens", get(tokens).post(create_token))
+        .route("/api/v1/tokens/{id}", axum::routing::delete(revoke_token))
+        .route("/api/v1/users", get(users).post(create_user))
+        .route("/api/v1/users/{name}", axum::routing::patch(update_user))
 }
 
 async fn openapi() -> Response {
@@ -299,8 +307,28 @@ pub fn parse_path(s: &str) -> Vec<Hop> {
 pub struct Detail {
     pub row: ctem_store::ExposureRow,
     pub decision: Option<ctem_model::Decision>,
+    /// The service it belongs to: its decision's, or (when it has none,
+    /// e.g. while its risk is accepted) the scope's most critical service
+    /// covering its asset, as prioritisation would choose.
+    pub service: Option<String>,
     pub acceptances: Vec<ctem_store::AcceptanceRecord>,
     pub path: Vec<Hop>,
+}
+
+/// The service of an exposure: its decision's, else the scope's choice for
+/// its asset.
+pub fn service_of(
+    scope: &ctem_scope::Scope,
+    decision: Option<&ctem_model::Decision>,
+    asset: &ctem_model::Asset,
+) -> Option<String> {
+    match decision {
+        Some(d) => d.service_id.clone(),
+        None => scope
+            .services_for(&asset.identity)
+            .first()
+            .map(|s| s.service.id.clone()),
+    }
 }
 
 /// Loads an exposure for `p`; another service's exposure is "not found".
@@ -317,8 +345,8 @@ pub async fn load_detail(state: &AppState, p: &Principal, id: &str) -> Result<De
         })
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no exposure `{id}`")))?;
-    let service = decision.as_ref().and_then(|d| d.service_id.clone());
-    if p.role == Role::ServiceOwner && (decision.is_none() || !p.sees(service.as_deref())) {
+    let service = service_of(&state.scope(), decision.as_ref(), &row.asset);
+    if !p.sees(service.as_deref()) {
         return Err(ApiError::not_found(format!("no exposure `{id}`")));
     }
     let path = decision
@@ -330,6 +358,7 @@ pub async fn load_detail(state: &AppState, p: &Principal, id: &str) -> Result<De
     Ok(Detail {
         row,
         decision,
+        service,
         acceptances,
         path,
     })
@@ -360,18 +389,90 @@ async fn exposure_acceptances(
     Ok(Json(json!({"risk_acceptances": d.acceptances})))
 }
 
-/// Body of a risk acceptance.
-#[derive(Debug, Deserialize)]
+/// Body of a risk acceptance: the same rules as `ctem accept`.
+#[derive(Debug, Default, Deserialize)]
 pub struct AcceptBody {
-    pub justification: String,
-    /// Days until the acceptance expires (1–365).
+    /// Why the risk is accepted (at least 10 characters).
+    pub justification: Option<String>,
+    /// `YYYY-MM-DD`: the acceptance ends at the start of that day (UTC),
+    /// in the future and within three years.
+    pub expires: Option<String>,
+    /// Instead of `expires`: days from now.
     pub days: Option<i64>,
+    /// The person who accepts the risk; a signed-in user by default. A
+    /// token is not a person, so token callers must name one.
+    pub approver: Option<String>,
     /// The compensating control relied on, if any.
     pub control: Option<String>,
 }
 
-/// Records a risk acceptance for `p`, with the same checks from the API and
-/// the dashboard.
+fn unprocessable(field: &str, message: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        format!("{field}: {message}"),
+    )
+}
+
+/// Turns a body into the engine's request for `p`, checked by the same
+/// rules as `ctem accept` ([`ctem_engine::mobilisation::check_accept`]);
+/// errors name the field.
+pub fn accept_request(
+    p: &Principal,
+    exposure: &str,
+    body: AcceptBody,
+    now: i64,
+) -> Result<ctem_engine::mobilisation::AcceptRequest, ApiError> {
+    let clean = |s: Option<String>| s.map(|x| x.trim().to_string()).filter(|x| !x.is_empty());
+    let expires = match (clean(body.expires), body.days) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request(
+                "expires, days: give one of them, not both",
+            ));
+        }
+        (Some(e), None) => e,
+        (None, Some(d)) => {
+            let max = ctem_engine::mobilisation::MAX_ACCEPTANCE / ctem_model::DAY;
+            if !(1..=max).contains(&d) {
+                return Err(unprocessable(
+                    "days",
+                    format!("{d} is out of range: an acceptance lasts 1 to {max} days"),
+                ));
+            }
+            fmt_date(now + d * ctem_model::DAY)
+        }
+        (None, None) => {
+            return Err(unprocessable(
+                "expires",
+                "say when the acceptance ends (YYYY-MM-DD, or `days`): an acceptance must end",
+            ));
+        }
+    };
+    let approver = match (clean(body.approver), &p.via) {
+        (Some(a), _) => a,
+        (None, crate::auth::Via::Session { .. }) => p.name.clone(),
+        (None, crate::auth::Via::Token) => {
+            return Err(unprocessable(
+                "approver",
+                "name the person who accepts the risk (a token is not a person)",
+            ));
+        }
+    };
+    let req = ctem_engine::mobilisation::AcceptRequest {
+        exposure: exposure.to_string(),
+        approver,
+        justification: body.justification.unwrap_or_default(),
+        control: clean(body.control),
+        expires,
+    };
+    ctem_engine::mobilisation::check_accept(&req, now)
+        .map_err(|pr| unprocessable(pr.field.as_str(), pr.message))?;
+    Ok(req)
+}
+
+/// Records a risk acceptance for `p` through the engine, like `ctem
+/// accept`: the exposure leaves the queue until the acceptance expires
+/// (then it reopens with a new SLA) or is revoked. The same checks from the
+/// API and the dashboard.
 pub async fn do_accept(
     state: &AppState,
     p: &Principal,
@@ -379,76 +480,90 @@ pub async fn do_accept(
     body: AcceptBody,
 ) -> Result<ctem_store::AcceptanceRecord, ApiError> {
     let d = load_detail(state, p, id).await?;
-    let service = d.decision.as_ref().and_then(|x| x.service_id.clone());
-    if !p.can_accept_risk(service.as_deref()) {
+    if !p.can_accept_risk(d.service.as_deref()) {
         return Err(ApiError::forbidden("accept risk"));
     }
-    let justification = body.justification.trim().to_string();
-    if justification.len() < 10 {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "justification: say why the risk is accepted (at least 10 characters)",
-        ));
-    }
-    let days = body.days.unwrap_or(90);
-    if !(1..=365).contains(&days) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("days: {days} is out of range: an acceptance lasts 1 to 365 days"),
-        ));
-    }
-    let now = ctem_model::now();
-    let a = RiskAcceptance {
-        exposure_id: d.row.exposure.id.clone(),
-        approver: p.actor.clone(),
-        justification,
-        control: body
-            .control
-            .map(|c| c.trim().to_string())
-            .filter(|c| !c.is_empty()),
-        expires_at: now + days * ctem_model::DAY,
-        created_at: now,
-    };
+    let req = accept_request(p, &d.row.exposure.id, body, ctem_model::now())?;
     let actor = p.actor.clone();
-    let a2 = a.clone();
-    let id = state
-        .db(move |s| Ok(s.add_risk_acceptance(&a2, &actor)?))
-        .await?;
+    let rec = state
+        .db(move |s| {
+            let (id, _) = ctem_engine::mobilisation::accept(s, &req, &actor)?;
+            let rec = s
+                .risk_acceptances(Some(&req.exposure), 50)?
+                .into_iter()
+                .find(|a| a.id == id);
+            Ok(rec)
+        })
+        .await?
+        .ok_or_else(|| ApiError::internal("a recorded acceptance is missing"))?;
     state.invalidate().await;
-    Ok(ctem_store::AcceptanceRecord { id, acceptance: a })
+    Ok(rec)
+}
+
+/// A JSON body, with axum's rejections answered as `{"error"}` JSON.
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(JsonBody(v)),
+            Err(e) => Err(ApiError::new(e.status(), e.body_text())),
+        }
+    }
 }
 
 async fn accept_risk(
     State(state): State<Arc<AppState>>,
     ApiUser(p): ApiUser,
     Path(id): Path<String>,
-    Json(body): Json<AcceptBody>,
+    JsonBody(body): JsonBody<AcceptBody>,
 ) -> Result<Response, ApiError> {
     let rec = do_accept(&state, &p, &id, body).await?;
     Ok((StatusCode::CREATED, Json(rec)).into_response())
+}
+
+/// The risk acceptances `p` may see (a service owner: those of their
+/// services), newest first.
+pub async fn visible_acceptances(
+    state: &AppState,
+    p: &Principal,
+) -> Result<Vec<ctem_store::AcceptanceRecord>, ApiError> {
+    let filter = p.service_filter();
+    let scope = state.scope();
+    state
+        .db(move |s| {
+            let all = s.risk_acceptances(None, 500)?;
+            let Some(svcs) = filter else { return Ok(all) };
+            let mut out = Vec::new();
+            for a in all {
+                let id = &a.acceptance.exposure_id;
+                // Accepted exposures have no decision: ask the scope.
+                let svc = match s.exposure_service(id)? {
+                    Some(svc) => svc,
+                    None => s
+                        .exposure(id)?
+                        .and_then(|row| service_of(&scope, None, &row.asset)),
+                };
+                if svc.is_some_and(|x| svcs.contains(&x)) {
+                    out.push(a);
+                }
+            }
+            Ok(out)
+        })
+        .await
 }
 
 async fn acceptances(
     State(state): State<Arc<AppState>>,
     ApiUser(p): ApiUser,
 ) -> Result<Json<Value>, ApiError> {
-    let filter = p.service_filter();
-    let list = state
-        .db(move |s| {
-            let all = s.risk_acceptances(None, 500)?;
-            let Some(svcs) = filter else { return Ok(all) };
-            // A service owner sees the acceptances of their services only.
-            let mut out = Vec::new();
-            for a in all {
-                if let Some(Some(svc)) = s.exposure_service(&a.acceptance.exposure_id)?
-                    && svcs.contains(&svc)
-                {
-                    out.push(a);
-                }
-            }
-            Ok(out)
-        })
-        .await?;
+    let list = visible_acceptances(&state, &p).await?;
     Ok(Json(json!({"risk_acceptances": list})))
 }
 
@@ -590,6 +705,123 @@ fn safe_name(s: &str) -> String {
     if n.is_empty() { "report".into() } else { n }
 }
 
+/// An upload being written to `uploads/` in the workspace: a hidden
+/// `.part` file until it is complete.
+pub struct Upload {
+    pub part: std::path::PathBuf,
+    pub final_path: std::path::PathBuf,
+    pub file: tokio::fs::File,
+    pub bytes: u64,
+    pub max: u64,
+}
+
+impl Upload {
+    /// Starts an upload named after the client's file name (made safe).
+    pub async fn start(state: &AppState, filename: Option<&str>) -> Result<Upload, ApiError> {
+        let dir = state.ws.dir.join("uploads");
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(ApiError::internal)?;
+        let stamp = ctem_model::fmt_time(ctem_model::now()).replace([':', '-'], "");
+        let rand = crate::auth::random_hex(4).map_err(ApiError::internal)?;
+        let name = format!("{stamp}-{rand}-{}", safe_name(filename.unwrap_or("report")));
+        let final_path = dir.join(&name);
+        let part = dir.join(format!(".{name}.part"));
+        let file = tokio::fs::File::create(&part)
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(Upload {
+            part,
+            final_path,
+            file,
+            bytes: 0,
+            max: state.config.max_upload_bytes,
+        })
+    }
+
+    /// Appends bytes; 413 past the server's limit.
+    pub async fn write(&mut self, data: &[u8]) -> Result<(), ApiError> {
+        use tokio::io::AsyncWriteExt;
+        self.bytes += data.len() as u64;
+        if self.bytes > self.max {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the report is larger than the server's limit of {} bytes (--max-upload-mb)",
+                    self.max
+                ),
+            ));
+        }
+        self.file.write_all(data).await.map_err(ApiError::internal)
+    }
+
+    /// Removes the partial file (after an error).
+    pub async fn discard(self) {
+        drop(self.file);
+        let _ = tokio::fs::remove_file(&self.part).await;
+    }
+
+    /// Imports the complete file in one transaction like `ctem ingest`,
+    /// then re-prioritises when asked. A malformed report changes nothing
+    /// (422) and its file is removed; an imported one is kept as evidence.
+    pub async fn import(
+        mut self,
+        state: &AppState,
+        p: &Principal,
+        prioritise: bool,
+    ) -> Result<Value, ApiError> {
+        use tokio::io::AsyncWriteExt;
+        if let Err(e) = self.file.flush().await {
+            self.discard().await;
+            return Err(ApiError::internal(e));
+        }
+        if self.bytes == 0 {
+            self.discard().await;
+            return Err(ApiError::bad_request(
+                "the report is empty: send the report file",
+            ));
+        }
+        let Upload {
+            part,
+            final_path,
+            file,
+            ..
+        } = self;
+        drop(file);
+        tokio::fs::rename(&part, &final_path)
+            .await
+            .map_err(ApiError::internal)?;
+        let actor = p.actor.clone();
+        let path = final_path.clone();
+        let scope = state.scope();
+        let result = state
+            .db(move |s| {
+                let r = ctem_engine::ingest_file(s, &path, &actor, ctem_engine::Progress::None)?;
+                let pr = if prioritise {
+                    Some(ctem_engine::prioritise(s, &scope, &actor)?)
+                } else {
+                    None
+                };
+                Ok((r, pr))
+            })
+            .await;
+        match result {
+            Ok((r, pr)) => {
+                state.metrics.imports.fetch_add(1, Ordering::Relaxed);
+                state.invalidate().await;
+                Ok(json!({
+                    "import": r,
+                    "prioritised": pr.map(|p| json!({"exposures": p.exposures, "tiers": p.tiers, "changes": p.changes.len()})),
+                }))
+            }
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&final_path).await;
+                Err(e)
+            }
+        }
+    }
+}
+
 /// `POST /api/v1/imports`: the body (any supported format, detected from its
 /// content) is streamed to `uploads/` in the workspace, then imported in one
 /// transaction like `ctem ingest`. A malformed report changes nothing (422)
@@ -601,90 +833,34 @@ async fn upload(
     body: Body,
 ) -> Result<Response, ApiError> {
     use http_body_util::BodyExt;
-    use tokio::io::AsyncWriteExt;
     if !p.can_import() {
         return Err(ApiError::forbidden("import reports"));
     }
-    let dir = state.ws.dir.join("uploads");
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(ApiError::internal)?;
-    let stamp = ctem_model::fmt_time(ctem_model::now()).replace([':', '-'], "");
-    let rand = crate::auth::random_hex(4).map_err(ApiError::internal)?;
-    let name = format!(
-        "{stamp}-{rand}-{}",
-        safe_name(q.filename.as_deref().unwrap_or("report"))
-    );
-    let final_path = dir.join(&name);
-    let part = dir.join(format!(".{name}.part"));
-    let mut f = tokio::fs::File::create(&part)
-        .await
-        .map_err(ApiError::internal)?;
+    let mut up = Upload::start(&state, q.filename.as_deref()).await?;
     let mut body = body;
-    let mut total: u64 = 0;
-    let max = state.config.max_upload_bytes;
     let res: Result<(), ApiError> = async {
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| ApiError::bad_request(format!("reading the upload: {e}")))?;
+            let frame =
+                frame.map_err(|e| ApiError::bad_request(format!("reading the upload: {e}")))?;
             if let Ok(data) = frame.into_data() {
-                total += data.len() as u64;
-                if total > max {
-                    return Err(ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        format!("the report is larger than the server's limit of {max} bytes (--max-upload-mb)"),
-                    ));
-                }
-                f.write_all(&data).await.map_err(ApiError::internal)?;
+                up.write(&data).await?;
             }
-        }
-        f.flush().await.map_err(ApiError::internal)?;
-        if total == 0 {
-            return Err(ApiError::bad_request("the request body is empty: send the report file as the body"));
         }
         Ok(())
     }
     .await;
-    drop(f);
     if let Err(e) = res {
-        let _ = tokio::fs::remove_file(&part).await;
+        up.discard().await;
         return Err(e);
     }
-    tokio::fs::rename(&part, &final_path)
-        .await
-        .map_err(ApiError::internal)?;
-    let actor = p.actor.clone();
-    let path = final_path.clone();
-    let prioritise = q.prioritise.unwrap_or(true);
-    let scope = state.scope();
-    let result = state
-        .db(move |s| {
-            let r = ctem_engine::ingest_file(s, &path, &actor, ctem_engine::Progress::None)?;
-            let pr = if prioritise {
-                Some(ctem_engine::prioritise(s, &scope, &actor)?)
-            } else {
-                None
-            };
-            Ok((r, pr))
-        })
-        .await;
-    match result {
-        Ok((r, pr)) => {
-            state.metrics.imports.fetch_add(1, Ordering::Relaxed);
-            state.invalidate().await;
-            Ok((
-                StatusCode::CREATED,
-                Json(json!({
-                    "import": r,
-                    "prioritised": pr.map(|p| json!({"exposures": p.exposures, "tiers": p.tiers, "changes": p.changes.len()})),
-                })),
-            )
-                .into_response())
-        }
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&final_path).await;
-            Err(e)
-        }
+    if up.bytes == 0 {
+        up.discard().await;
+        return Err(ApiError::bad_request(
+            "the request body is empty: send the report file as the body",
+        ));
     }
+    let v = up.import(&state, &p, q.prioritise.unwrap_or(true)).await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
 }
 
 async fn runs(
@@ -773,15 +949,328 @@ async fn evidence(
         .into_response())
 }
 
+fn admin(p: &Principal) -> Result<(), ApiError> {
+    if p.can_manage_access() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("manage access"))
+    }
+}
+
 async fn tokens(
     State(state): State<Arc<AppState>>,
     ApiUser(p): ApiUser,
 ) -> Result<Json<Value>, ApiError> {
-    if !p.can_manage_access() {
-        return Err(ApiError::forbidden("manage access"));
+    admin(&p)?;
+    let t = state.db(|s| Ok(s.tokens()?)).await?;
+    Ok(Json(json!({"tokens": t})))
+}
+
+/// Body of `POST /api/v1/tokens`.
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenBody {
+    /// Who uses it (e.g. the pipeline).
+    pub name: Option<String>,
+    pub role: Option<String>,
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// Days until it expires (default: never).
+    pub expires_days: Option<i64>,
+}
+
+/// A role and its services, checked like `ctem token create` and `ctem
+/// user add`: a service owner owns at least one service of the scope; the
+/// other roles own none.
+pub fn check_role(
+    scope: &ctem_scope::Scope,
+    role: Option<&str>,
+    services: &[String],
+) -> Result<(Role, Vec<String>), ApiError> {
+    let role = role.map(str::trim).unwrap_or("");
+    let r = Role::parse(role).ok_or_else(|| {
+        unprocessable(
+            "role",
+            format!("unknown role `{role}`: use admin, analyst, service_owner or auditor"),
+        )
+    })?;
+    let services: Vec<String> = services
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if r == Role::ServiceOwner && services.is_empty() {
+        return Err(unprocessable(
+            "services",
+            "a service owner needs at least one service",
+        ));
     }
-    let (t, u) = state.db(|s| Ok((s.tokens()?, s.users()?))).await?;
-    Ok(Json(json!({"tokens": t, "users": u})))
+    if r != Role::ServiceOwner && !services.is_empty() {
+        return Err(unprocessable(
+            "services",
+            "services apply to the service_owner role only",
+        ));
+    }
+    for s in &services {
+        if scope.service(s).is_none() {
+            return Err(unprocessable(
+                "services",
+                format!("no service `{s}` in the scope"),
+            ));
+        }
+    }
+    Ok((r, services))
+}
+
+/// A new token, returned once with its value.
+pub struct NewToken {
+    pub token: String,
+    pub record: ctem_store::TokenRecord,
+}
+
+/// Creates a token for an admin; its value is returned once and only its
+/// SHA-256 is stored.
+pub async fn do_create_token(
+    state: &AppState,
+    p: &Principal,
+    body: TokenBody,
+) -> Result<NewToken, ApiError> {
+    admin(p)?;
+    let name = body
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| unprocessable("name", "say who uses the token (e.g. the pipeline)"))?
+        .to_string();
+    if name.chars().count() > 64 {
+        return Err(unprocessable("name", "use at most 64 characters"));
+    }
+    let (role, services) = check_role(&state.scope(), body.role.as_deref(), &body.services)?;
+    let expires_at = match body.expires_days {
+        None => None,
+        Some(d) if (1..=3660).contains(&d) => Some(ctem_model::now() + d * ctem_model::DAY),
+        Some(d) => {
+            return Err(unprocessable(
+                "expires_days",
+                format!(
+                    "{d} is out of range: use 1 to 3660 days, or none for a token that does not expire"
+                ),
+            ));
+        }
+    };
+    let token = crate::auth::new_token().map_err(ApiError::internal)?;
+    let digest = crate::auth::sha256_hex(&token);
+    let actor = p.actor.clone();
+    let record = state
+        .db(move |s| {
+            let id =
+                s.create_token(&digest, &name, role.as_str(), &services, expires_at, &actor)?;
+            Ok(s.tokens()?.into_iter().find(|t| t.id == id))
+        })
+        .await?
+        .ok_or_else(|| ApiError::internal("a created token is missing"))?;
+    Ok(NewToken { token, record })
+}
+
+async fn create_token(
+    State(state): State<Arc<AppState>>,
+    ApiUser(p): ApiUser,
+    JsonBody(body): JsonBody<TokenBody>,
+) -> Result<Response, ApiError> {
+    admin(&p)?;
+    let t = do_create_token(&state, &p, body).await?;
+    let mut v = serde_json::to_value(&t.record).map_err(ApiError::internal)?;
+    v["token"] = json!(t.token);
+    Ok((
+        StatusCode::CREATED,
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        Json(v),
+    )
+        .into_response())
+}
+
+/// Revokes a live token for an admin.
+pub async fn do_revoke_token(state: &AppState, p: &Principal, id: &str) -> Result<(), ApiError> {
+    admin(p)?;
+    let n: i64 = id
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("id: `{id}` is not a token id")))?;
+    let actor = p.actor.clone();
+    if state.db(move |s| Ok(s.revoke_token(n, &actor)?)).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!("no live token {n}")))
+    }
+}
+
+async fn revoke_token(
+    State(state): State<Arc<AppState>>,
+    ApiUser(p): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    do_revoke_token(&state, &p, &id).await?;
+    Ok(Json(
+        json!({"revoked": true, "id": id.trim().parse::<i64>().unwrap_or_default()}),
+    ))
+}
+
+async fn users(
+    State(state): State<Arc<AppState>>,
+    ApiUser(p): ApiUser,
+) -> Result<Json<Value>, ApiError> {
+    admin(&p)?;
+    let u = state.db(|s| Ok(s.users()?)).await?;
+    Ok(Json(json!({"users": u})))
+}
+
+/// Body of `POST /api/v1/users`.
+#[derive(Debug, Default, Deserialize)]
+pub struct UserBody {
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub role: Option<String>,
+    #[serde(default)]
+    pub services: Vec<String>,
+}
+
+/// The shortest password accepted (as `ctem user add`).
+pub const MIN_PASSWORD: usize = 12;
+
+fn check_password(pw: Option<&str>) -> Result<String, ApiError> {
+    match pw {
+        Some(p) if p.chars().count() >= MIN_PASSWORD => Ok(p.to_string()),
+        _ => Err(unprocessable(
+            "password",
+            format!("use at least {MIN_PASSWORD} characters"),
+        )),
+    }
+}
+
+fn check_username(u: Option<&str>) -> Result<String, ApiError> {
+    let u = u.map(str::trim).unwrap_or("");
+    if u.is_empty()
+        || u.len() > 64
+        || !u
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c))
+    {
+        return Err(unprocessable(
+            "username",
+            "use 1-64 letters, digits, `.`, `_`, `@` or `-`",
+        ));
+    }
+    Ok(u.to_string())
+}
+
+async fn hash(password: String) -> Result<String, ApiError> {
+    // argon2id takes tens of milliseconds: off the async workers.
+    tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+/// Creates a dashboard user for an admin; 409 when the name is taken.
+pub async fn do_create_user(
+    state: &AppState,
+    p: &Principal,
+    body: UserBody,
+) -> Result<ctem_store::UserRecord, ApiError> {
+    admin(p)?;
+    let username = check_username(body.username.as_deref())?;
+    let (role, services) = check_role(&state.scope(), body.role.as_deref(), &body.services)?;
+    let password = check_password(body.password.as_deref())?;
+    let phc = hash(password).await?;
+    let actor = p.actor.clone();
+    let u2 = username.clone();
+    state
+        .db(
+            move |s| match s.create_user(&u2, &phc, role.as_str(), &services, &actor)? {
+                Some(_) => Ok(s.user(&u2)?),
+                None => Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    format!("username: `{u2}` is taken"),
+                )),
+            },
+        )
+        .await?
+        .ok_or_else(|| ApiError::internal("a created user is missing"))
+}
+
+async fn create_user(
+    State(state): State<Arc<AppState>>,
+    ApiUser(p): ApiUser,
+    JsonBody(body): JsonBody<UserBody>,
+) -> Result<Response, ApiError> {
+    admin(&p)?;
+    let u = do_create_user(&state, &p, body).await?;
+    Ok((StatusCode::CREATED, Json(u)).into_response())
+}
+
+/// Body of `PATCH /api/v1/users/{name}`.
+#[derive(Debug, Default, Deserialize)]
+pub struct UserChange {
+    /// Disable (ends their sessions) or enable the user.
+    pub disabled: Option<bool>,
+    /// A new password (ends their sessions).
+    pub password: Option<String>,
+}
+
+/// Disables, enables or resets the password of a user, for an admin.
+pub async fn do_update_user(
+    state: &AppState,
+    p: &Principal,
+    name: &str,
+    change: UserChange,
+) -> Result<ctem_store::UserRecord, ApiError> {
+    admin(p)?;
+    if change.disabled.is_none() && change.password.is_none() {
+        return Err(unprocessable(
+            "disabled, password",
+            "say what to change: `disabled` (true or false) or a new `password`",
+        ));
+    }
+    if change.disabled == Some(true)
+        && matches!(p.via, crate::auth::Via::Session { .. })
+        && p.name == name
+    {
+        return Err(unprocessable(
+            "disabled",
+            "you cannot disable your own account: ask another admin",
+        ));
+    }
+    let phc = match change.password.as_deref() {
+        Some(pw) => Some(hash(check_password(Some(pw))?).await?),
+        None => None,
+    };
+    let actor = p.actor.clone();
+    let n = name.to_string();
+    state
+        .db(move |s| {
+            let mut found = true;
+            if let Some(d) = change.disabled {
+                found &= s.set_user_disabled(&n, d, &actor)?;
+            }
+            if let Some(h) = &phc
+                && found
+            {
+                found &= s.set_user_password(&n, h, &actor)?;
+            }
+            Ok(if found { s.user(&n)? } else { None })
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no user `{name}`")))
+}
+
+async fn update_user(
+    State(state): State<Arc<AppState>>,
+    ApiUser(p): ApiUser,
+    Path(name): Path<String>,
+    JsonBody(change): JsonBody<UserChange>,
+) -> Result<Json<ctem_store::UserRecord>, ApiError> {
+    admin(&p)?;
+    Ok(Json(do_update_user(&state, &p, &name, change).await?))
 }
 
 #[cfg(test)]

@@ -67,14 +67,21 @@ pub(crate) fn page(title: &str, p: &Principal, active: &str, body: &str) -> Stri
             if href == active { " class=\"on\"" } else { "" }
         ));
     }
+    let mut extra: Vec<(&str, &str)> = Vec::new();
     if p.can_export_evidence() {
+        extra.push(("/evidence", "Evidence"));
+    }
+    if p.can_import() {
+        extra.push(("/upload", "Upload"));
+    }
+    if p.can_manage_access() {
+        extra.push(("/admin/users", "Users"));
+        extra.push(("/admin/tokens", "Tokens"));
+    }
+    for (href, label) in extra {
         nav.push_str(&format!(
-            "<a href=\"/evidence\"{}>Evidence</a>",
-            if active == "/evidence" {
-                " class=\"on\""
-            } else {
-                ""
-            }
+            "<a href=\"{href}\"{}>{label}</a>",
+            if href == active { " class=\"on\"" } else { "" }
         ));
     }
     format!(

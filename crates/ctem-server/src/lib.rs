@@ -22,10 +22,12 @@ pub mod auth;
 pub mod error;
 mod html;
 pub mod metrics;
+mod multipart;
 mod pool;
 pub mod schedule;
 pub mod state;
 pub mod ui;
+mod ui_admin;
 
 pub use error::ApiError;
 pub use state::{AppState, ServeConfig};

@@ -36,10 +36,11 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/risk", get(risk))
         .route("/runs", get(runs).post(start_run))
         .route("/evidence", get(evidence))
+        .merge(crate::ui_admin::router())
 }
 
 /// An error as a page (the dashboard never shows raw JSON).
-struct PageError(ApiError, Option<Box<Principal>>);
+pub(crate) struct PageError(pub(crate) ApiError, pub(crate) Option<Box<Principal>>);
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
@@ -56,13 +57,13 @@ impl IntoResponse for PageError {
     }
 }
 
-type PageResult = Result<Response, PageError>;
+pub(crate) type PageResult = Result<Response, PageError>;
 
-fn ok(p: &Principal, title: &str, active: &str, body: &str) -> PageResult {
+pub(crate) fn ok(p: &Principal, title: &str, active: &str, body: &str) -> PageResult {
     Ok(Html(html::page(title, p, active, body)).into_response())
 }
 
-trait Ctx<T> {
+pub(crate) trait Ctx<T> {
     fn ctx(self, p: &Principal) -> Result<T, PageError>;
 }
 
@@ -231,8 +232,8 @@ async fn login(
 }
 
 #[derive(Debug, Deserialize)]
-struct CsrfForm {
-    csrf: Option<String>,
+pub(crate) struct CsrfForm {
+    pub(crate) csrf: Option<String>,
 }
 
 async fn logout(
@@ -544,6 +545,11 @@ async fn exposure(
                 esc(&dec.validation.as_str().replace('_', " ")),
             );
         }
+        None if e.status == ctem_model::ExposureStatus::Accepted => row(
+            "Tier",
+            "none: its risk is accepted, so it is out of the queue until the acceptance ends"
+                .into(),
+        ),
         None => row("Tier", "not prioritised yet: run a cycle".into()),
     }
     row("Status", esc(e.status.as_str()));
@@ -621,17 +627,23 @@ async fn exposure(
         }
         b.push_str("</table>");
     }
-    let svc = d.decision.as_ref().and_then(|x| x.service_id.clone());
-    if p.can_accept_risk(svc.as_deref()) {
+    let open = matches!(
+        e.status,
+        ctem_model::ExposureStatus::Open | ctem_model::ExposureStatus::FixPending
+    );
+    if open && p.can_accept_risk(d.service.as_deref()) {
         b.push_str(&format!(
-            "<h2 style=\"margin-top:14px\">Accept this risk</h2><p class=\"help\">Record a time-limited decision to live with this exposure. It is signed with your name in the audit log.</p>\
+            "<h2 style=\"margin-top:14px\">Accept this risk</h2><p class=\"help\">Record a time-limited decision to live with this exposure: it leaves the queue until the date you give (at most three years away), then reopens with a new SLA. It is signed with your name in the audit log.</p>\
 <form method=\"post\" action=\"/exposures/{}/accept\" class=\"filters\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
 <label>Justification<textarea name=\"justification\" id=\"justification\" rows=\"2\" cols=\"50\" required minlength=\"10\"></textarea></label>\
 <label>Compensating control<input name=\"control\" id=\"control\"></label>\
-<label>Days<input name=\"days\" id=\"days\" type=\"number\" min=\"1\" max=\"365\" value=\"90\"></label>\
+<label>Until<input name=\"expires\" id=\"expires\" type=\"date\" required value=\"{}\" min=\"{}\" max=\"{}\"></label>\
 <button class=\"primary\" type=\"submit\" id=\"accept\">Accept risk</button></form>",
             url_encode(&e.id),
-            esc(p.csrf())
+            esc(p.csrf()),
+            fmt_date(now + 90 * ctem_model::DAY),
+            fmt_date(now + ctem_model::DAY),
+            fmt_date(now + ctem_engine::mobilisation::MAX_ACCEPTANCE),
         ));
     }
     b.push_str("</section>");
@@ -650,9 +662,9 @@ fn ctem_mobilise_days_left(due: i64, now: i64) -> i64 {
 #[derive(Debug, Deserialize)]
 struct AcceptForm {
     csrf: Option<String>,
-    justification: String,
+    justification: Option<String>,
     control: Option<String>,
-    days: Option<String>,
+    expires: Option<String>,
 }
 
 async fn accept(
@@ -662,21 +674,15 @@ async fn accept(
     Form(f): Form<AcceptForm>,
 ) -> PageResult {
     p.check_csrf(f.csrf.as_deref()).ctx(&p)?;
-    let days = match f.days.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-        None => None,
-        Some(d) => Some(
-            d.parse::<i64>()
-                .map_err(|_| ApiError::bad_request(format!("days: `{d}` is not a number")))
-                .ctx(&p)?,
-        ),
-    };
     let rec = api::do_accept(
         &state,
         &p,
         &id,
         AcceptBody {
             justification: f.justification,
-            days,
+            expires: f.expires,
+            days: None,
+            approver: None,
             control: f.control,
         },
     )

@@ -1,14 +1,15 @@
 //! People and machines that use `ctem serve`: users (argon2id password
 //! hashes), API tokens and web sessions (stored as SHA-256 digests only), and
-//! risk acceptances recorded through the server.
+//! the list of risk acceptances the server shows (they are recorded by
+//! `Store::accept_risk`, the same path as `ctem accept`).
 //!
 //! The store never sees a secret in clear: callers hash tokens and session
-//! ids before asking. Creating a user or a token, and accepting a risk, is
-//! audited in the same transaction as the change.
+//! ids before asking. Creating, changing or disabling a user and creating or
+//! revoking a token is audited in the same transaction as the change.
 
 use crate::audit::AuditWriter;
 use crate::db::{OptionalExtension, params};
-use crate::{Result, Store, StoreError, db_err};
+use crate::{Result, Store, db_err};
 use ctem_model::RiskAcceptance;
 use serde::Serialize;
 
@@ -139,6 +140,138 @@ impl Store {
             .map_err(e)?;
         tx.commit().map_err(e)?;
         Ok(id)
+    }
+
+    /// Adds a user; `None` when the name is taken (nothing changes).
+    /// Audited without the hash.
+    pub fn create_user(
+        &mut self,
+        username: &str,
+        password_hash: &str,
+        role: &str,
+        services: &[String],
+        actor: &str,
+    ) -> Result<Option<i64>> {
+        let path = self.path.clone();
+        let e = |e| db_err(&path, e);
+        let now = ctem_model::now();
+        let tx = self.conn.transaction().map_err(e)?;
+        let taken: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1)",
+                [username],
+                |r| r.get(0),
+            )
+            .map_err(e)?;
+        if taken {
+            return Ok(None);
+        }
+        let id = tx
+            .insert(
+                "INSERT INTO users (username, password_hash, role, services, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![username, password_hash, role, services_json(services), now],
+            )
+            .map_err(e)?;
+        let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
+        audit
+            .append(
+                &tx,
+                now,
+                "user.add",
+                username,
+                &serde_json::json!({"role": role, "services": services}),
+            )
+            .map_err(e)?;
+        tx.commit().map_err(e)?;
+        Ok(Some(id))
+    }
+
+    /// Disables (ending their sessions) or re-enables a user. `false` when
+    /// there is no such user. Audited.
+    pub fn set_user_disabled(
+        &mut self,
+        username: &str,
+        disabled: bool,
+        actor: &str,
+    ) -> Result<bool> {
+        let path = self.path.clone();
+        let e = |e| db_err(&path, e);
+        let now = ctem_model::now();
+        let tx = self.conn.transaction().map_err(e)?;
+        let id: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM users WHERE username = ?1",
+                [username],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(e)?;
+        let Some(id) = id else {
+            return Ok(false);
+        };
+        tx.execute(
+            "UPDATE users SET disabled = ?2 WHERE id = ?1",
+            params![id, disabled],
+        )
+        .map_err(e)?;
+        if disabled {
+            tx.execute("DELETE FROM web_sessions WHERE user_id = ?1", [id])
+                .map_err(e)?;
+        }
+        let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
+        audit
+            .append(
+                &tx,
+                now,
+                if disabled {
+                    "user.disable"
+                } else {
+                    "user.enable"
+                },
+                username,
+                &serde_json::json!({}),
+            )
+            .map_err(e)?;
+        tx.commit().map_err(e)?;
+        Ok(true)
+    }
+
+    /// Replaces a user's password and ends their sessions. `false` when
+    /// there is no such user. Audited without the hash.
+    pub fn set_user_password(
+        &mut self,
+        username: &str,
+        password_hash: &str,
+        actor: &str,
+    ) -> Result<bool> {
+        let path = self.path.clone();
+        let e = |e| db_err(&path, e);
+        let now = ctem_model::now();
+        let tx = self.conn.transaction().map_err(e)?;
+        let id: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM users WHERE username = ?1",
+                [username],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(e)?;
+        let Some(id) = id else {
+            return Ok(false);
+        };
+        tx.execute(
+            "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+            params![id, password_hash],
+        )
+        .map_err(e)?;
+        tx.execute("DELETE FROM web_sessions WHERE user_id = ?1", [id])
+            .map_err(e)?;
+        let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
+        audit
+            .append(&tx, now, "user.password", username, &serde_json::json!({}))
+            .map_err(e)?;
+        tx.commit().map_err(e)?;
+        Ok(true)
     }
 
     /// A user by name.
@@ -359,44 +492,6 @@ impl Store {
                 |r| r.get(0),
             )
             .map_err(|e| self.err(e))
-    }
-
-    /// Records a risk acceptance for an exposure. Audited.
-    pub fn add_risk_acceptance(&mut self, a: &RiskAcceptance, actor: &str) -> Result<i64> {
-        let path = self.path.clone();
-        let e = |e| db_err(&path, e);
-        let tx = self.conn.transaction().map_err(e)?;
-        let exists: bool = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM exposures WHERE id = ?1)",
-                [&a.exposure_id],
-                |r| r.get(0),
-            )
-            .map_err(e)?;
-        if !exists {
-            return Err(StoreError::Other(format!(
-                "no exposure `{}`",
-                a.exposure_id
-            )));
-        }
-        let id = tx.insert(
-            "INSERT INTO risk_acceptances (exposure_id, approver, justification, control, expires_at, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![a.exposure_id, a.approver, a.justification, a.control, a.expires_at, a.created_at],
-        )
-        .map_err(e)?;
-        let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
-        audit
-            .append(
-                &tx,
-                a.created_at,
-                "risk.accept",
-                &a.exposure_id,
-                &serde_json::to_value(a).unwrap_or_default(),
-            )
-            .map_err(e)?;
-        tx.commit().map_err(e)?;
-        Ok(id)
     }
 
     /// Risk acceptances, newest first: of one exposure, or all of them

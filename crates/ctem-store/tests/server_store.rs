@@ -291,18 +291,73 @@ fn access_records_hold_no_secrets_and_expire() {
         .expect("reset");
     assert!(s.session("sess", now).expect("s").is_none());
 
+    // Admins create, disable and reset users; a taken name changes nothing.
+    assert!(
+        s.create_user("alice", "$argon2id$x", "admin", &[], "user:root")
+            .expect("create")
+            .is_none()
+    );
+    assert_eq!(
+        s.user("alice").expect("u").map(|u| u.role),
+        Some("auditor".into())
+    );
+    let bid = s
+        .create_user(
+            "bob",
+            "$argon2id$bob",
+            "service_owner",
+            &["claims".into()],
+            "user:root",
+        )
+        .expect("create")
+        .expect("new");
+    s.create_session("bob-sess", bid, "csrf", now + 60)
+        .expect("session");
+    assert!(
+        s.set_user_disabled("bob", true, "user:root")
+            .expect("disable")
+    );
+    assert!(s.user("bob").expect("u").expect("bob").disabled);
+    assert!(s.session("bob-sess", now).expect("s").is_none());
+    s.create_session("bob-sess2", bid, "csrf", now + 60)
+        .expect("session");
+    assert!(
+        s.session("bob-sess2", now).expect("s").is_none(),
+        "a disabled user has no session"
+    );
+    assert!(
+        s.set_user_disabled("bob", false, "user:root")
+            .expect("enable")
+    );
+    assert!(s.session("bob-sess2", now).expect("s").is_some());
+    assert!(
+        s.set_user_password("bob", "$argon2id$new", "user:root")
+            .expect("reset")
+    );
+    assert_eq!(
+        s.user("bob").expect("u").expect("bob").password_hash,
+        "$argon2id$new"
+    );
+    assert!(
+        s.session("bob-sess2", now).expect("s").is_none(),
+        "a new password ends the sessions"
+    );
+    assert!(!s.set_user_disabled("nobody", true, "x").expect("none"));
+    assert!(!s.set_user_password("nobody", "h", "x").expect("none"));
+
+    // Risk acceptances go through `accept_risk` (the CLI's path).
     let e = s.exposures(true).expect("rows")[0].exposure.id.clone();
     let a = RiskAcceptance {
         exposure_id: e.clone(),
-        approver: "user:alice".into(),
+        approver: "alice".into(),
         justification: "isolated".into(),
         control: None,
         expires_at: now + 86_400,
         created_at: now,
     };
-    s.add_risk_acceptance(&a, "user:alice").expect("accept");
+    s.accept_risk(&a, "user:alice").expect("accept");
     assert!(
-        s.add_risk_acceptance(
+        s.accept_risk(
             &RiskAcceptance {
                 exposure_id: "nope".into(),
                 ..a
@@ -320,7 +375,10 @@ fn access_records_hold_no_secrets_and_expire() {
         "user.update",
         "token.create",
         "token.revoke",
-        "risk.accept",
+        "user.disable",
+        "user.enable",
+        "user.password",
+        "acceptance.granted",
     ] {
         assert!(log.iter().any(|e| e.action == action), "{action} audited");
     }

@@ -4,6 +4,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod schema;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -149,6 +151,71 @@ pub fn post_json(addr: SocketAddr, path: &str, token: &str, body: &serde_json::V
         ],
         body.to_string().as_bytes(),
     )
+}
+
+/// A JSON request with any method and a bearer token.
+pub fn send_json(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &serde_json::Value,
+) -> Resp {
+    let auth = format!("Bearer {token}");
+    request(
+        addr,
+        method,
+        path,
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        body.to_string().as_bytes(),
+    )
+}
+
+/// A `multipart/form-data` body of text fields then one file, and its
+/// content type.
+pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> (String, Vec<u8>) {
+    let b = "----ctemTestBoundary7MA4YWxk";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    if let Some((name, filename, data)) = file {
+        body.extend_from_slice(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{b}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={b}"), body)
+}
+
+/// A form post with a session cookie.
+pub fn post_form(addr: SocketAddr, path: &str, cookie: &str, form: &str) -> Resp {
+    request(
+        addr,
+        "POST",
+        path,
+        &[
+            ("Cookie", cookie),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        form.as_bytes(),
+    )
+}
+
+/// The CSRF token of a session.
+pub fn csrf_of(addr: SocketAddr, cookie: &str) -> String {
+    request(addr, "GET", "/api/v1/me", &[("Cookie", cookie)], b"").json()["csrf_token"]
+        .as_str()
+        .expect("csrf")
+        .to_string()
 }
 
 /// A running server over a demo workspace.
