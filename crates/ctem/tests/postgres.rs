@@ -22,7 +22,12 @@ fn postgres(test: &str) -> Option<(String, Schema)> {
     let url = match std::env::var(URL_VAR) {
         Ok(u) if !u.is_empty() => u,
         _ => {
-            eprintln!("skipped {test} on PostgreSQL: {URL_VAR} is not set");
+            // Straight to stderr, past the test harness's capture: a skip is
+            // never silent.
+            let _ = std::io::Write::write_fmt(
+                &mut std::io::stderr(),
+                format_args!("skipped {test} on PostgreSQL: {URL_VAR} is not set\n"),
+            );
             return None;
         }
     };

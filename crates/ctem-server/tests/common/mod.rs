@@ -225,13 +225,120 @@ pub struct Server {
     pub tokens: std::collections::HashMap<&'static str, String>,
     pub owned_service: String,
     pub state: Arc<ctem_server::AppState>,
+    /// The store's location when not `ctem.db` (PostgreSQL runs).
+    pub database: Option<String>,
     _rt: tokio::runtime::Runtime,
+    _schema: Option<DropSchema>,
+}
+
+impl Server {
+    /// A connection to the server's store, whichever the backend.
+    pub fn store(&self) -> Result<ctem_store::Store, ctem_store::StoreError> {
+        match &self.database {
+            Some(db) => ctem_store::Store::open_location(db),
+            None => ctem_store::Store::open(&self.dir.path().join("ctem.db")),
+        }
+    }
 }
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// Which database a test binary runs its servers on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The variable naming the PostgreSQL database tests may use.
+pub const POSTGRES_URL_VAR: &str = "CTEM_TEST_POSTGRES_URL";
+
+static BACKEND: std::sync::OnceLock<(Backend, Option<String>)> = std::sync::OnceLock::new();
+
+/// Records the binary's backend; false (after saying so) when a
+/// PostgreSQL test cannot run because no database is configured.
+pub fn set_backend(backend: Backend, test: &str) -> bool {
+    let (b, url) = BACKEND.get_or_init(|| {
+        let url = std::env::var(POSTGRES_URL_VAR)
+            .ok()
+            .filter(|u| !u.is_empty());
+        (backend, url)
+    });
+    if *b == Backend::Postgres && url.is_none() {
+        // Straight to stderr, past the test harness's capture: a skip is
+        // never silent.
+        let _ = std::io::Write::write_fmt(
+            &mut std::io::stderr(),
+            format_args!("skipped {test} on PostgreSQL: {POSTGRES_URL_VAR} is not set\n"),
+        );
+        return false;
+    }
+    true
+}
+
+/// For a PostgreSQL binary: a database URL in a schema of its own, and
+/// the guard that drops the schema. Schemas left by killed test runs are
+/// dropped first.
+fn test_database() -> Option<(String, DropSchema)> {
+    let (backend, url) = BACKEND.get()?;
+    if *backend != Backend::Postgres {
+        return None;
+    }
+    let url = url.clone()?;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    if let Ok(mut c) = postgres::Client::connect(&url, postgres::NoTls) {
+        let stale: Vec<String> = c
+            .query(
+                "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ctemsrv\\_%'",
+                &[],
+            )
+            .map(|rows| rows.iter().map(|r| r.get::<_, String>(0)).collect())
+            .unwrap_or_default();
+        for name in stale {
+            let pid = name.split('_').nth(1).unwrap_or_default();
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"));
+            }
+        }
+    }
+    let schema = format!(
+        "ctemsrv_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Some((
+        format!("{url}{sep}schema={schema}"),
+        DropSchema { url, schema },
+    ))
+}
+
+/// Drops a test server's PostgreSQL schema.
+pub struct DropSchema {
+    url: String,
+    schema: String,
+}
+
+impl Drop for DropSchema {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.url, postgres::NoTls) {
+            let _ = c.batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS \"{}\" CASCADE",
+                self.schema
+            ));
+        }
+    }
+}
+
 /// The demo estate, ingested and prioritised through the engine.
 pub fn demo_workspace(dir: &Path, findings: usize) {
+    demo_workspace_in(&ctem_engine::Workspace::new(dir), findings)
+}
+
+/// The demo estate in a workspace whose store may be elsewhere.
+pub fn demo_workspace_in(ws: &ctem_engine::Workspace, findings: usize) {
+    let dir = ws.dir.as_path();
     let input = dir.join("input");
     let m = ctem_demo::generate(
         &ctem_demo::DemoOptions {
@@ -242,7 +349,6 @@ pub fn demo_workspace(dir: &Path, findings: usize) {
     )
     .expect("generate");
     std::fs::copy(&m.scope, dir.join("ctem.toml")).expect("scope");
-    let ws = ctem_engine::Workspace::new(dir);
     let scope = ws.load_scope().expect("scope");
     let mut store = ws.open_store().expect("store");
     for r in &m.reports {
@@ -267,11 +373,16 @@ pub fn start(findings: usize) -> Server {
 pub fn start_with(findings: usize, tweak: impl FnOnce(&mut ctem_server::ServeConfig)) -> Server {
     // Deterministic "today" of the demo estate.
     let dir = tempfile::tempdir().expect("dir");
-    demo_workspace(dir.path(), findings);
+    let (database, schema) = match test_database() {
+        Some((db, guard)) => (Some(db), Some(guard)),
+        None => (None, None),
+    };
+    let ws = ctem_engine::Workspace::new(dir.path()).with_database(database.clone());
+    demo_workspace_in(&ws, findings);
     let owned = "claims".to_string();
     let mut tokens = std::collections::HashMap::new();
     {
-        let mut store = ctem_store::Store::open(&dir.path().join("ctem.db")).expect("store");
+        let mut store = ws.open_store().expect("store");
         let hash = ctem_server::auth::hash_password(PASSWORD).expect("hash");
         for (role, svcs) in [
             ("admin", vec![]),
@@ -297,6 +408,7 @@ pub fn start_with(findings: usize, tweak: impl FnOnce(&mut ctem_server::ServeCon
         }
     }
     let mut cfg = ctem_server::ServeConfig::new(dir.path().to_path_buf());
+    cfg.database = database.clone();
     cfg.pool_size = 4;
     tweak(&mut cfg);
     let state = ctem_server::AppState::open(cfg).expect("open");
@@ -319,7 +431,9 @@ pub fn start_with(findings: usize, tweak: impl FnOnce(&mut ctem_server::ServeCon
         tokens,
         owned_service: owned,
         state,
+        database,
         _rt: rt,
+        _schema: schema,
     }
 }
 

@@ -60,7 +60,12 @@ pub fn postgres_url(test: &str) -> Option<String> {
     match std::env::var(POSTGRES_URL_VAR) {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            eprintln!("skipped {test} on PostgreSQL: {POSTGRES_URL_VAR} is not set");
+            // Straight to stderr, past the test harness's capture: a skip is
+            // never silent.
+            let _ = std::io::Write::write_fmt(
+                &mut std::io::stderr(),
+                format_args!("skipped {test} on PostgreSQL: {POSTGRES_URL_VAR} is not set\n"),
+            );
             None
         }
     }
