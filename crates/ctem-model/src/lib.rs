@@ -12,12 +12,14 @@
 #![forbid(unsafe_code)]
 
 pub mod fingerprint;
+mod text;
 mod time_fmt;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub use fingerprint::{asset_key, exposure_fingerprint, normalise_host};
+pub use text::Text;
 pub use time_fmt::{DAY, fmt_date, fmt_time, now, parse_date, parse_time};
 
 /// Severity as a source reported it. CVSS is severity, not risk: ctem keeps it
@@ -569,16 +571,20 @@ impl fmt::Display for Tier {
 
 /// One input to a decision, with where it came from and how fresh it is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// The texts are [`Text`]: the parts shared by many decisions (names,
+/// sources, feed dates, a service's description) are one allocation per run,
+/// not per exposure. They serialise as plain strings.
 pub struct Factor {
     /// Stable name, for example `kev`, `epss`, `reachable`, `crown_jewel`.
-    pub name: String,
+    pub name: Text,
     /// The value as a person reads it (`true`, `0.94`, `internet → dmz → web-01`).
-    pub value: String,
+    pub value: Text,
     /// Where the value came from (`CISA KEV`, `FIRST EPSS`, `scope: claims`).
-    pub source: String,
+    pub source: Text,
     /// Date of the data the value came from, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub as_of: Option<String>,
+    pub as_of: Option<Text>,
 }
 
 /// The prioritisation and mobilisation decision for one exposure.
@@ -595,8 +601,10 @@ pub struct Decision {
     pub reachable: bool,
     pub validation: ValidationState,
     pub factors: Vec<Factor>,
-    /// The path through the policy: which rules were tried and which matched.
-    pub policy_path: Vec<String>,
+    /// The path through the policy: which rules were tried and which matched,
+    /// then the SLA rule that applies. Rule lines are shared between decisions
+    /// with the same outcome ([`Text`]).
+    pub policy_path: Vec<Text>,
     pub policy_version: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,

@@ -3,16 +3,20 @@
 //! validation, controls, SSVC — through the policy and the SLA rules.
 //!
 //! This is the pure part of `ctem prioritise` (facts → policy → SLA → the
-//! explanation of each decision); loading facts from SQLite is measured by
-//! `cargo bench -p ctem-engine --bench assess`. Prints figures; asserts
-//! nothing about time (see `docs/performance.md`).
+//! explanation of each decision, in the form handed to the store: nine
+//! factors with value, source and date, the path through the policy and the
+//! SLA line), done as `ctem-engine::prioritise` does it; loading facts from
+//! SQLite and writing decisions are not included. Prints wall and CPU time
+//! per phase and the load average; asserts nothing about time (see
+//! `docs/performance.md`).
 //!
-//! `cargo bench -p ctem-prioritise --bench reprioritise [-- N]`
+//! `cargo bench -p ctem-prioritise --bench reprioritise [-- N [ROUNDS]]`
 
-use ctem_model::{Severity, Tier, ValidationState, WeaknessKind};
+use ctem_model::{Severity, Text, Tier, ValidationState, WeaknessKind};
 use ctem_prioritise::ssvc::{Exploitation, VectorTraits};
 use ctem_prioritise::{
-    CvssFact, EpssFact, Facts, KevFact, ServiceFact, ValidationFact, evaluate, sla_for,
+    CvssFact, EpssFact, Explainer, Facts, KevFact, Outcome, ServiceFact, ValidationFact,
+    evaluate_all,
 };
 use ctem_scope::predicate::Condition;
 use ctem_scope::{Rule, Thresholds, default_policy, default_sla};
@@ -111,11 +115,47 @@ fn facts(n: usize) -> Vec<Facts> {
         .collect()
 }
 
+/// CPU seconds of this process (user + system, every thread) from
+/// `/proc/self/stat`, in clock ticks of 10 ms.
+fn cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may contain spaces), 1-based 14 and 15.
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Times `f`: (wall seconds, CPU seconds).
+fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
+    let (c, t) = (cpu(), Instant::now());
+    let r = f();
+    (r, t.elapsed().as_secs_f64(), cpu() - c)
+}
+
+fn line(what: &str, n: usize, wall: f64, cpu: f64) {
+    println!(
+        "  {what:<58} {wall:>7.3} s wall {cpu:>7.2} s CPU  {:>5.0} ns/exposure",
+        wall * 1e9 / n as f64
+    );
+}
+
 fn main() {
-    let n: usize = std::env::args()
+    let args: Vec<usize> = std::env::args()
         .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let n = args.first().copied().unwrap_or(1_000_000);
+    let rounds = args.get(1).copied().unwrap_or(3);
     let th = Thresholds::default();
     // The default policy plus two SSVC rules, so every condition family runs.
     let mut policy = default_policy();
@@ -140,71 +180,119 @@ fn main() {
     let t = Instant::now();
     let all = facts(n);
     let generating = t.elapsed().as_secs_f64();
+    // When each exposure entered its tier (the SLA clock), as the engine
+    // gets it from the previous decision: spread over a year.
+    let since: Vec<i64> = (0..n)
+        .map(|i| 1_760_000_000 + 86_400 * (i as i64 * 7919 % 365))
+        .collect();
 
     let threads = std::thread::available_parallelism()
         .map(|p| p.get())
         .unwrap_or(1);
-    println!("reprioritise: {n} exposures, every factor present, {threads} hardware threads");
-    println!("  generating facts: {generating:.2} s (not part of the figure)");
+    println!(
+        "reprioritise: {n} exposures, every factor present, {} rules, {} SLA rules, {threads} hardware threads",
+        policy.rules.len(),
+        sla.len()
+    );
+    println!("  generating facts: {generating:.2} s (not part of the figures)");
 
-    let run = |chunk: &[Facts]| -> [usize; 4] {
-        let mut tiers = [0usize; 4];
-        for f in chunk {
-            let o = evaluate(&policy, &th, f);
-            let s = sla_for(&sla, o.tier, f, &th);
-            tiers[o.tier as usize] += 1;
-            black_box((&o, s));
+    // The explanation as the engine completes it: the SLA line after the
+    // rules, with the date the clock started.
+    let finish = |ex: &mut Explainer, o: &mut Outcome, since: i64| {
+        if let Some(i) = o.sla {
+            let line: Text = ex.sla_line(i, since);
+            o.policy_path.push(line);
         }
-        tiers
     };
-    for round in 0..3 {
-        let t = Instant::now();
-        let tiers = run(&all);
-        let one = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let per = n.div_ceil(threads.max(1));
-        let _: Vec<[usize; 4]> = std::thread::scope(|s| {
-            let hs: Vec<_> = all.chunks(per.max(1)).map(|c| s.spawn(|| run(c))).collect();
-            hs.into_iter().filter_map(|h| h.join().ok()).collect()
+    for round in 1..=rounds {
+        println!("round {round} (load average {})", loadavg());
+        let (tiers, wall, c) = timed(|| {
+            let ex = Explainer::new(&policy, &th, &sla);
+            let mut tiers = [0usize; 4];
+            let mut with_sla = 0usize;
+            for f in &all {
+                let (t, s) = ex.decide(f);
+                tiers[t as usize] += 1;
+                with_sla += usize::from(s.is_some());
+            }
+            (tiers, with_sla)
         });
-        let par = t.elapsed().as_secs_f64();
+        line("decision only (tier + SLA rule), 1 thread", n, wall, c);
+
+        // The full re-prioritisation on one thread, every outcome kept (as
+        // the engine keeps them until they are stored).
+        let (kept, wall, c) = timed(|| {
+            let mut ex = Explainer::new(&policy, &th, &sla);
+            let mut out = Vec::with_capacity(n);
+            for (f, &s) in all.iter().zip(&since) {
+                let mut o = ex.evaluate(f);
+                finish(&mut ex, &mut o, s);
+                out.push(o);
+            }
+            out
+        });
+        line(
+            "full: decision + score + 9 factors + path + SLA, 1 thread",
+            n,
+            wall,
+            c,
+        );
+        let ((), wall, c) = timed(|| drop(kept));
+        line("  freeing those outcomes", n, wall, c);
+
+        // The same as `ctem-engine::prioritise` does it: every core.
+        let (kept, wall, c) = timed(|| {
+            let mut out = evaluate_all(&policy, &th, &sla, &all, threads);
+            let mut ex = Explainer::new(&policy, &th, &sla);
+            for (o, &s) in out.iter_mut().zip(&since) {
+                finish(&mut ex, o, s);
+            }
+            out
+        });
+        line(
+            &format!("full, {threads} threads (evaluate_all, as the engine runs it)"),
+            n,
+            wall,
+            c,
+        );
+        let count = |o: &[Outcome]| {
+            let mut t = [0usize; 4];
+            for x in o {
+                t[x.tier as usize] += 1;
+            }
+            t
+        };
+        assert_eq!(count(&kept), tiers.0, "the same tiers on every path");
+        let factors: usize = kept.iter().map(|o| o.factors.len()).sum();
+        let path_lines: usize = kept.iter().map(|o| o.policy_path.len()).sum();
+
+        // What the store does next with each explanation (not part of the
+        // target): encode it as JSON for the `decisions.decision` column.
+        let (bytes, wall, c) = timed(|| {
+            let mut buf = Vec::with_capacity(4096);
+            let mut bytes = 0usize;
+            for o in &kept {
+                buf.clear();
+                let _ = serde_json::to_writer(&mut buf, &(&o.factors, &o.policy_path));
+                bytes += buf.len();
+            }
+            bytes
+        });
+        line("(store side) JSON of factors + path, 1 thread", n, wall, c);
+        let ((), wall, c) = timed(|| drop(kept));
+        line("  freeing those outcomes", n, wall, c);
         println!(
-            "  round {}: 1 thread {one:.3} s ({:.0} ns/exposure); {threads} threads {par:.3} s; tiers P1–P4 {tiers:?}",
-            round + 1,
-            one * 1e9 / n as f64
+            "  tiers P1–P4 {:?}, {} with an SLA rule, {factors} factors, {path_lines} path lines, {:.0} MB of explanation JSON; load average {}",
+            tiers.0,
+            tiers.1,
+            bytes as f64 / 1e6,
+            loadavg()
         );
     }
-    // Decisions only (tier and SLA, no explanation strings), for comparison.
-    let t = Instant::now();
-    let mut hits = 0usize;
-    for f in &all {
-        let tier = policy
-            .rules
-            .iter()
-            .find(|r| {
-                f.all(&r.all, &th)
-                    && (r.any.is_empty()
-                        || r.any.iter().any(|c| f.holds(c.predicate, &th) != c.negated))
-            })
-            .map(|r| r.tier)
-            .unwrap_or(policy.default_tier);
-        hits += usize::from(sla_for(&sla, tier, f, &th).is_some());
-    }
-    println!(
-        "  tier + SLA only (no explanation): {:.3} s ({hits} with an SLA)",
-        t.elapsed().as_secs_f64()
-    );
-    let t = Instant::now();
-    for f in &all {
-        black_box(ctem_prioritise::factors(f, &th));
-    }
-    println!(
-        "  of which the factors alone: {:.3} s",
-        t.elapsed().as_secs_f64()
-    );
-    let t = Instant::now();
-    for f in &all {
-        black_box(ctem_prioritise::ssvc::derive(f, &th));
-    }
-    println!("  of which SSVC alone: {:.3} s", t.elapsed().as_secs_f64());
+    let ((), wall, c) = timed(|| {
+        for f in &all {
+            black_box(ctem_prioritise::ssvc::derive(f, &th));
+        }
+    });
+    line("SSVC alone (derive the inputs, both tables)", n, wall, c);
 }

@@ -1,0 +1,688 @@
+//! The explanation of a decision, built cheaply enough for a million
+//! exposures per run.
+//!
+//! Most of an explanation is the same for many exposures: factor names and
+//! sources, the feed versions and dates, a service's description, the SSVC
+//! line (a few hundred combinations), the line each policy rule leaves in the
+//! path (it depends only on which of the rule's conditions held) and the SLA
+//! line. An [`Explainer`] renders each of those once per run and shares it
+//! ([`Text`]); per exposure it formats only what is really the exposure's own —
+//! the EPSS and CVSS numbers, the attack path, a KEV entry's dates, a
+//! validation, the controls — into one allocation each. The rendered text is
+//! exactly what rendering every string afresh gives (see the tests), so the
+//! stored decisions, `ctem explain` and the API are unchanged.
+//!
+//! An explainer's caches are its own: give each thread its own explainer.
+
+use crate::ssvc::{self, Ssvc};
+use crate::{Facts, Outcome, ServiceFact, Values, holds_in, score_with};
+use ctem_model::{DAY, Factor, Text, Tier, fmt_date};
+use ctem_scope::predicate::{Condition, Predicate};
+use ctem_scope::{Policy, SlaRule, Thresholds};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Rules with more conditions than this render their path line each time
+/// instead of caching the 2^n possible lines.
+const MAX_CACHED_CONDITIONS: usize = 10;
+/// Bound on each per-run cache of the explainer (dates, sources, SLA lines),
+/// so an adversarial input cannot grow it without limit; it is cleared when
+/// full.
+const CACHE_LIMIT: usize = 65_536;
+
+/// Evaluates the policy and builds each decision's explanation, sharing the
+/// parts that repeat between exposures. One per thread.
+pub struct Explainer<'a> {
+    policy: &'a Policy,
+    th: &'a Thresholds,
+    sla: &'a [SlaRule],
+    /// Per rule: its path line for each combination of condition outcomes.
+    rule_lines: Vec<Vec<Option<Text>>>,
+    default_line: Text,
+    services: Map<String, (ServiceFact, Text)>,
+    kev_sources: Map<String, Text>,
+    epss_sources: Map<String, Text>,
+    cvss_sources: Map<String, Text>,
+    zones: Map<String, [Option<Text>; 2]>,
+    dates: Map<i64, Text>,
+    ssvc: Map<Ssvc, Text>,
+    sla_lines: Map<(usize, i64), Text>,
+    buf: String,
+}
+
+impl<'a> Explainer<'a> {
+    /// An explainer for one policy, its thresholds and the SLA rules (give
+    /// `&[]` when no SLA rule should be chosen).
+    pub fn new(policy: &'a Policy, th: &'a Thresholds, sla: &'a [SlaRule]) -> Explainer<'a> {
+        Explainer {
+            policy,
+            th,
+            sla,
+            rule_lines: vec![Vec::new(); policy.rules.len()],
+            default_line: Text::from(format!("no rule matched → default {}", policy.default_tier)),
+            services: Map::default(),
+            kev_sources: Map::default(),
+            epss_sources: Map::default(),
+            cvss_sources: Map::default(),
+            zones: Map::default(),
+            dates: Map::default(),
+            ssvc: Map::default(),
+            sla_lines: Map::default(),
+            buf: String::with_capacity(256),
+        }
+    }
+
+    /// The SLA rules this explainer chooses from.
+    pub fn sla_rules(&self) -> &'a [SlaRule] {
+        self.sla
+    }
+
+    /// Evaluates the policy on one exposure: tier, score, SLA rule, every
+    /// factor with its source and date, and the path through the policy.
+    pub fn evaluate(&mut self, f: &Facts) -> Outcome {
+        let s = ssvc::derive(f, self.th);
+        let v: Values = Predicate::ALL.map(|p| f.holds_with(p, self.th, &s));
+        let mut path = Vec::with_capacity(self.policy.rules.len().min(8) + 2);
+        let mut tier = None;
+        for i in 0..self.policy.rules.len() {
+            let (line, matched) = self.rule_line(i, &v);
+            path.push(line);
+            if matched {
+                tier = Some(self.policy.rules[i].tier);
+                break;
+            }
+        }
+        let tier = match tier {
+            Some(t) => t,
+            None => {
+                path.push(self.default_line.clone());
+                self.policy.default_tier
+            }
+        };
+        let sla = self
+            .sla
+            .iter()
+            .position(|r| (r.tiers.is_empty() || r.tiers.contains(&tier)) && all_hold(&v, &r.when));
+        Outcome {
+            tier,
+            score: score_with(f, &v),
+            factors: self.factors_with(f, &s),
+            policy_path: path,
+            exploitable_intel: v[Predicate::ExploitableIntel as usize],
+            sla,
+        }
+    }
+
+    /// The tier and the SLA rule only, without the explanation.
+    pub fn decide(&self, f: &Facts) -> (Tier, Option<usize>) {
+        let s = ssvc::derive(f, self.th);
+        let v: Values = Predicate::ALL.map(|p| f.holds_with(p, self.th, &s));
+        let tier = self
+            .policy
+            .rules
+            .iter()
+            .find(|r| {
+                all_hold(&v, &r.all) && (r.any.is_empty() || r.any.iter().any(|c| holds_in(&v, c)))
+            })
+            .map(|r| r.tier)
+            .unwrap_or(self.policy.default_tier);
+        let sla = self
+            .sla
+            .iter()
+            .position(|r| (r.tiers.is_empty() || r.tiers.contains(&tier)) && all_hold(&v, &r.when));
+        (tier, sla)
+    }
+
+    /// The path line of an SLA rule (an index into [`Self::sla_rules`]):
+    /// `SLA "name": N days from YYYY-MM-DD`, with `since` the start of the
+    /// clock.
+    pub fn sla_line(&mut self, rule: usize, since: i64) -> Text {
+        let sla = self.sla;
+        let key = (rule, since.div_euclid(DAY));
+        cached(&mut self.sla_lines, key, || {
+            let r = &sla[rule];
+            Text::from(format!(
+                "SLA \"{}\": {} days from {}",
+                r.name,
+                r.days,
+                fmt_date(since)
+            ))
+        })
+    }
+
+    /// Every factor with its value, its source and the date of its data.
+    pub fn factors(&mut self, f: &Facts) -> Vec<Factor> {
+        let s = ssvc::derive(f, self.th);
+        self.factors_with(f, &s)
+    }
+
+    /// Rule `i`'s line in the path and whether it matched.
+    fn rule_line(&mut self, i: usize, v: &Values) -> (Text, bool) {
+        let r = &self.policy.rules[i];
+        let n = r.all.len() + r.any.len();
+        let mut bits = 0u32;
+        let mut all_ok = true;
+        let mut any_ok = r.any.is_empty();
+        for (j, c) in r.all.iter().chain(&r.any).enumerate() {
+            let h = holds_in(v, c);
+            if j < 32 && h {
+                bits |= 1 << j;
+            }
+            if j < r.all.len() {
+                all_ok &= h;
+            } else {
+                any_ok |= h;
+            }
+        }
+        let matched = all_ok && any_ok;
+        if n > MAX_CACHED_CONDITIONS {
+            return (
+                Text::from(render_rule_line(i, self.policy, v, matched)),
+                matched,
+            );
+        }
+        let lines = &mut self.rule_lines[i];
+        if lines.is_empty() {
+            lines.resize(1 << n, None);
+        }
+        let line = lines[bits as usize]
+            .get_or_insert_with(|| Text::from(render_rule_line(i, self.policy, v, matched)))
+            .clone();
+        (line, matched)
+    }
+
+    fn date(&mut self, t: i64) -> Text {
+        cached(&mut self.dates, t, || Text::from(fmt_date(t)))
+    }
+
+    fn factors_with(&mut self, f: &Facts, s: &Ssvc) -> Vec<Factor> {
+        let mut v = Vec::with_capacity(9);
+        let scope = Text::Static("scope: ctem.toml");
+        v.push(match &f.service {
+            Some(svc) => {
+                let value = match self.services.get(&svc.id) {
+                    Some((known, text)) if known == svc => text.clone(),
+                    _ => {
+                        let text = Text::from(format!(
+                            "{} ({}criticality {}{})",
+                            svc.name,
+                            if svc.crown_jewel { "crown jewel, " } else { "" },
+                            svc.criticality,
+                            if svc.regulated_data {
+                                ", regulated data"
+                            } else {
+                                ""
+                            }
+                        ));
+                        bounded(&mut self.services);
+                        self.services
+                            .insert(svc.id.clone(), (svc.clone(), text.clone()));
+                        text
+                    }
+                };
+                factor("service", value, scope, None)
+            }
+            None => factor(
+                "service",
+                Text::Static("none: no service in scope selects this asset"),
+                scope,
+                None,
+            ),
+        });
+        v.push(match (&f.kev, &f.kev_loaded) {
+            (Some(k), _) => {
+                let b = &mut self.buf;
+                b.clear();
+                b.push_str("yes, added ");
+                b.push_str(&fmt_date(k.date_added));
+                if let Some(d) = k.due_date {
+                    b.push_str(", federal due date ");
+                    b.push_str(&fmt_date(d));
+                }
+                if k.ransomware {
+                    b.push_str(", known ransomware use");
+                }
+                let value = Text::from(b.as_str());
+                let source = cached_str(&mut self.kev_sources, &k.catalog, "CISA KEV ");
+                factor("kev", value, source, Some(self.date(k.catalog_date)))
+            }
+            (None, Some(cat)) => factor(
+                "kev",
+                Text::Static("no"),
+                cached_str(&mut self.kev_sources, cat, "CISA KEV "),
+                None,
+            ),
+            (None, None) => factor(
+                "kev",
+                Text::Static("unknown: no KEV feed loaded"),
+                Text::Static("CISA KEV"),
+                None,
+            ),
+        });
+        v.push(match (&f.epss, &f.epss_loaded) {
+            (Some(e), _) => {
+                let b = &mut self.buf;
+                b.clear();
+                push_fixed(b, e.score, 3);
+                b.push_str(" (percentile ");
+                push_fixed(b, e.percentile, 3);
+                b.push_str(if e.score >= self.th.epss {
+                    "), at or above threshold"
+                } else {
+                    "), below threshold"
+                });
+                let value = Text::from(b.as_str());
+                let source = cached_str(&mut self.epss_sources, &e.model, "FIRST EPSS ");
+                factor("epss", value, source, Some(self.date(e.score_date)))
+            }
+            (None, Some(m)) => factor(
+                "epss",
+                Text::Static("no score for this weakness"),
+                cached_str(&mut self.epss_sources, m, "FIRST EPSS "),
+                None,
+            ),
+            (None, None) => factor(
+                "epss",
+                Text::Static("unknown: no EPSS feed loaded"),
+                Text::Static("FIRST EPSS"),
+                None,
+            ),
+        });
+        v.push(match &f.cvss {
+            Some(c) => {
+                let b = &mut self.buf;
+                b.clear();
+                push_fixed(b, c.base, 1);
+                if let Some(vec) = &c.vector {
+                    b.push_str(" (");
+                    b.push_str(vec);
+                    b.push(')');
+                }
+                let value = Text::from(b.as_str());
+                factor(
+                    "cvss",
+                    value,
+                    cached_str(&mut self.cvss_sources, &c.source, ""),
+                    None,
+                )
+            }
+            None => factor("cvss", Text::Static("none"), Text::Static("report"), None),
+        });
+        v.push(factor(
+            "reachable",
+            match &f.reachable {
+                Some(p) => {
+                    let b = &mut self.buf;
+                    b.clear();
+                    b.push_str("yes: ");
+                    b.push_str(p);
+                    Text::from(b.as_str())
+                }
+                None => {
+                    Text::Static("no: no attack path from the internet or an assumed-breach zone")
+                }
+            },
+            Text::Static("attack graph: ctem.toml topology"),
+            None,
+        ));
+        v.push(factor(
+            "internet_facing",
+            match &f.zone {
+                Some(z) => {
+                    let i = usize::from(f.internet_facing);
+                    match self.zones.get(z.as_str()).and_then(|s| s[i].clone()) {
+                        Some(t) => t,
+                        None => {
+                            let t = Text::from(if f.internet_facing {
+                                format!("yes (zone {z})")
+                            } else {
+                                format!("no (zone {z})")
+                            });
+                            bounded(&mut self.zones);
+                            self.zones.entry(z.clone()).or_default()[i] = Some(t.clone());
+                            t
+                        }
+                    }
+                }
+                None => Text::Static("no (asset in no declared zone)"),
+            },
+            Text::Static("ctem.toml topology"),
+            None,
+        ));
+        v.push(match &f.validation {
+            Some(val) => {
+                let b = &mut self.buf;
+                b.clear();
+                let _ = write!(b, "{} by {} ({})", val.state, val.tool, val.method);
+                if let Some(c) = &val.control {
+                    b.push_str(", control ");
+                    b.push_str(c);
+                }
+                if let Some(r) = &val.reason {
+                    b.push_str(": ");
+                    b.push_str(r);
+                }
+                let value = Text::from(b.as_str());
+                factor(
+                    "validation",
+                    value,
+                    Text::Static("validation record"),
+                    Some(self.date(val.at)),
+                )
+            }
+            None => factor(
+                "validation",
+                Text::Static("not validated"),
+                Text::Static("validation record"),
+                None,
+            ),
+        });
+        v.push(factor(
+            "mitigated",
+            if f.mitigated_by.is_empty() {
+                Text::Static("no declared control mitigates it")
+            } else {
+                let b = &mut self.buf;
+                b.clear();
+                b.push_str("yes: ");
+                for (i, m) in f.mitigated_by.iter().enumerate() {
+                    if i > 0 {
+                        b.push_str(", ");
+                    }
+                    b.push_str(m);
+                }
+                Text::from(b.as_str())
+            },
+            Text::Static("ctem.toml controls"),
+            None,
+        ));
+        let ssvc_value = match self.ssvc.get(s) {
+            Some(t) => t.clone(),
+            None => {
+                let t = Text::from(s.describe());
+                bounded(&mut self.ssvc);
+                self.ssvc.insert(s.clone(), t.clone());
+                t
+            }
+        };
+        let ssvc_date = f
+            .kev
+            .as_ref()
+            .map(|k| k.catalog_date)
+            .or(f.epss.as_ref().map(|e| e.score_date))
+            .map(|t| self.date(t));
+        v.push(factor(
+            "ssvc",
+            ssvc_value,
+            Text::Static(ssvc::SOURCE),
+            ssvc_date,
+        ));
+        v
+    }
+}
+
+/// Evaluates every exposure ([`Explainer::evaluate`]), on up to `threads`
+/// threads (each with its own explainer, over consecutive chunks); the
+/// outcomes are in the order of `facts`. Small inputs use one thread.
+pub fn evaluate_all(
+    policy: &Policy,
+    th: &Thresholds,
+    sla: &[SlaRule],
+    facts: &[Facts],
+    threads: usize,
+) -> Vec<Outcome> {
+    const MIN_PER_THREAD: usize = 16_384;
+    let threads = threads.clamp(1, facts.len().div_ceil(MIN_PER_THREAD).max(1));
+    if threads == 1 {
+        let mut ex = Explainer::new(policy, th, sla);
+        return facts.iter().map(|f| ex.evaluate(f)).collect();
+    }
+    let per = facts.len().div_ceil(threads);
+    let parts: Vec<Vec<Outcome>> = std::thread::scope(|s| {
+        let handles: Vec<_> = facts
+            .chunks(per)
+            .map(|chunk| {
+                s.spawn(move || {
+                    let mut ex = Explainer::new(policy, th, sla);
+                    chunk.iter().map(|f| ex.evaluate(f)).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let mut out = Vec::with_capacity(facts.len());
+    for p in parts {
+        out.extend(p);
+    }
+    out
+}
+
+fn factor(name: &'static str, value: Text, source: Text, as_of: Option<Text>) -> Factor {
+    Factor {
+        name: Text::Static(name),
+        value,
+        source,
+        as_of,
+    }
+}
+
+fn all_hold(v: &Values, conds: &[Condition]) -> bool {
+    conds.iter().all(|c| holds_in(v, c))
+}
+
+/// `rule N "name" (tier): cond=value, …; any of [cond=value, …] → matched|no`.
+fn render_rule_line(i: usize, policy: &Policy, v: &Values, matched: bool) -> String {
+    let r = &policy.rules[i];
+    let mut text = String::with_capacity(48 + r.name.len() + 24 * (r.all.len() + r.any.len()));
+    let _ = write!(text, "rule {} \"{}\" ({}): ", i + 1, r.name, r.tier);
+    push_conds(&mut text, &r.all, v);
+    if !r.any.is_empty() {
+        if !r.all.is_empty() {
+            text.push_str("; ");
+        }
+        text.push_str("any of [");
+        push_conds(&mut text, &r.any, v);
+        text.push(']');
+    }
+    text.push_str(if matched { " → matched" } else { " → no" });
+    text
+}
+
+/// Appends `name=value, …` to the path text.
+fn push_conds(text: &mut String, conds: &[Condition], v: &Values) {
+    for (i, c) in conds.iter().enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        if c.negated {
+            text.push('!');
+        }
+        text.push_str(c.predicate.name());
+        text.push_str(if holds_in(v, c) { "=true" } else { "=false" });
+    }
+}
+
+/// Appends `x` with `decimals` digits after the point, exactly as
+/// `format!("{x:.decimals$}")` does, without the formatting machinery for
+/// the common case (non-negative, below 10^9 after scaling, not within 10^-6
+/// of a rounding tie — those go through `format!`).
+pub fn push_fixed(out: &mut String, x: f64, decimals: usize) {
+    const POW: [u64; 4] = [1, 10, 100, 1000];
+    if decimals < POW.len() && x.is_finite() && x.is_sign_positive() {
+        let p = POW[decimals];
+        let m = x * p as f64;
+        if m < 1e9 {
+            let fl = m.floor();
+            let frac = m - fl;
+            // |exact − m| ≤ 2^-53·m < 1.2e-7 here, so away from a tie both
+            // round the same way.
+            if (frac - 0.5).abs() > 1e-6 {
+                let n = fl as u64 + u64::from(frac > 0.5);
+                push_u64(out, n / p);
+                if decimals > 0 {
+                    out.push('.');
+                    let mut fr = n % p;
+                    let mut digits = [b'0'; 3];
+                    for d in digits[..decimals].iter_mut().rev() {
+                        *d = b'0' + (fr % 10) as u8;
+                        fr /= 10;
+                    }
+                    for &d in &digits[..decimals] {
+                        out.push(char::from(d));
+                    }
+                }
+                return;
+            }
+        }
+    }
+    let _ = write!(out, "{x:.decimals$}");
+}
+
+fn push_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+}
+
+/// FxHash (rustc's hasher): the caches' keys are small and not chosen by an
+/// attacker in a way that matters (the caches are bounded).
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn write_i64(&mut self, i: i64) {
+        self.add(i as u64);
+    }
+}
+
+impl Fx {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type Map<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+
+fn bounded<K, V>(m: &mut Map<K, V>) {
+    if m.len() >= CACHE_LIMIT {
+        m.clear();
+    }
+}
+
+fn cached<K: std::hash::Hash + Eq>(
+    m: &mut Map<K, Text>,
+    k: K,
+    make: impl FnOnce() -> Text,
+) -> Text {
+    if let Some(t) = m.get(&k) {
+        return t.clone();
+    }
+    let t = make();
+    bounded(m);
+    m.insert(k, t.clone());
+    t
+}
+
+/// `prefix + s`, shared.
+fn cached_str(m: &mut Map<String, Text>, s: &str, prefix: &str) -> Text {
+    if let Some(t) = m.get(s) {
+        return t.clone();
+    }
+    let t = Text::from(format!("{prefix}{s}"));
+    bounded(m);
+    m.insert(s.to_string(), t.clone());
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_fixed_matches_format() {
+        let mut r = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            r ^= r >> 12;
+            r ^= r << 25;
+            r ^= r >> 27;
+            r.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        };
+        let mut xs: Vec<f64> = vec![
+            0.0,
+            -0.0,
+            1.0,
+            0.0005,
+            0.0015,
+            0.1235,
+            0.9995,
+            9.95,
+            0.05,
+            0.25,
+            10.0,
+            9.8,
+            0.97,
+            1e8,
+            999_999.9995,
+            1e12,
+            -1.5,
+            f64::NAN,
+            f64::INFINITY,
+            0.000_499_999_9,
+        ];
+        for _ in 0..200_000 {
+            let u = (next() >> 11) as f64 / (1u64 << 53) as f64;
+            xs.push(u);
+            xs.push(u.powi(4));
+            xs.push((next() % 101) as f64 / 10.0);
+            xs.push((next() % 100_001) as f64 / 100_000.0);
+            xs.push(u * 1e6);
+        }
+        for x in xs {
+            for d in 0..=4 {
+                let mut s = String::new();
+                push_fixed(&mut s, x, d);
+                assert_eq!(s, format!("{x:.d$}"), "{x} with {d} decimals");
+            }
+        }
+    }
+}
