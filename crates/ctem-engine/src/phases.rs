@@ -791,10 +791,7 @@ pub fn prioritise(store: &mut Store, scope: &Scope, actor: &str) -> Result<Prior
                 })
                 .clone(),
         };
-        let mut path = o.policy_path;
-        if let Some(i) = o.sla {
-            path.push(explainer.sla_line(i, since));
-        }
+        let path = explainer.with_sla(&o.policy_path, o.sla, since);
         *tiers.entry(o.tier).or_default() += 1;
         decisions.push(Decision {
             exposure_id: r.exposure.id.clone(),

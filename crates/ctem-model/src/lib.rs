@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod factors;
 pub mod fingerprint;
 mod text;
 mod time_fmt;
@@ -18,6 +19,7 @@ mod time_fmt;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub use factors::{CompactFactors, Factors, PolicyPath};
 pub use fingerprint::{asset_key, exposure_fingerprint, normalise_host};
 pub use text::Text;
 pub use time_fmt::{DAY, fmt_date, fmt_time, now, parse_date, parse_time};
@@ -600,11 +602,14 @@ pub struct Decision {
     pub exploitable_intel: bool,
     pub reachable: bool,
     pub validation: ValidationState,
-    pub factors: Vec<Factor>,
+    /// Every factor with its value, source and date: compact when fresh from
+    /// prioritisation, rendered on first read or straight into the stored
+    /// JSON (a list of [`Factor`]s either way; see [`Factors`]).
+    pub factors: Factors,
     /// The path through the policy: which rules were tried and which matched,
-    /// then the SLA rule that applies. Rule lines are shared between decisions
-    /// with the same outcome ([`Text`]).
-    pub policy_path: Vec<Text>,
+    /// then the SLA rule that applies. Shared between decisions with the same
+    /// outcome ([`PolicyPath`]); a JSON list of strings.
+    pub policy_path: PolicyPath,
     pub policy_version: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,

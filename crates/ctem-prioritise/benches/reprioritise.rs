@@ -3,16 +3,18 @@
 //! validation, controls, SSVC — through the policy and the SLA rules.
 //!
 //! This is the pure part of `ctem prioritise` (facts → policy → SLA → the
-//! explanation of each decision, in the form handed to the store: nine
-//! factors with value, source and date, the path through the policy and the
-//! SLA line), done as `ctem-engine::prioritise` does it; loading facts from
-//! SQLite and writing decisions are not included. Prints wall and CPU time
-//! per phase and the load average; asserts nothing about time (see
-//! `docs/performance.md`).
+//! explanation of each decision in the form handed to the store: nine
+//! factors from which value, source and date are written, the path through
+//! the policy and the SLA line), done as `ctem-engine::prioritise` does it.
+//! It then writes every explanation as the JSON the store keeps and renders
+//! every factor as text (what a reader of all decisions pays), as separate
+//! figures. Loading facts from SQLite and the SQL writes are not included.
+//! Prints wall and CPU time per phase and the load average; asserts nothing
+//! about time (see `docs/performance.md`).
 //!
 //! `cargo bench -p ctem-prioritise --bench reprioritise [-- N [ROUNDS]]`
 
-use ctem_model::{Severity, Text, Tier, ValidationState, WeaknessKind};
+use ctem_model::{Severity, Tier, ValidationState, WeaknessKind};
 use ctem_prioritise::ssvc::{Exploitation, VectorTraits};
 use ctem_prioritise::{
     CvssFact, EpssFact, Explainer, Facts, KevFact, Outcome, ServiceFact, ValidationFact,
@@ -199,10 +201,7 @@ fn main() {
     // The explanation as the engine completes it: the SLA line after the
     // rules, with the date the clock started.
     let finish = |ex: &mut Explainer, o: &mut Outcome, since: i64| {
-        if let Some(i) = o.sla {
-            let line: Text = ex.sla_line(i, since);
-            o.policy_path.push(line);
-        }
+        o.policy_path = ex.with_sla(&o.policy_path, o.sla, since);
     };
     for round in 1..=rounds {
         println!("round {round} (load average {})", loadavg());
@@ -240,6 +239,27 @@ fn main() {
         let ((), wall, c) = timed(|| drop(kept));
         line("  freeing those outcomes", n, wall, c);
 
+        // The same work with each outcome dropped at once: the cost of the
+        // work itself, without holding a million explanations in memory.
+        let (sum, wall, c) = timed(|| {
+            let mut ex = Explainer::new(&policy, &th, &sla);
+            let mut sum = 0usize;
+            for (f, &s) in all.iter().zip(&since) {
+                let mut o = ex.evaluate(f);
+                finish(&mut ex, &mut o, s);
+                sum += o.policy_path.len();
+                black_box(&o);
+            }
+            sum
+        });
+        black_box(sum);
+        line(
+            "  the same, each outcome dropped at once (streamed)",
+            n,
+            wall,
+            c,
+        );
+
         // The same as `ctem-engine::prioritise` does it: every core.
         let (kept, wall, c) = timed(|| {
             let mut out = evaluate_all(&policy, &th, &sla, &all, threads);
@@ -263,11 +283,11 @@ fn main() {
             t
         };
         assert_eq!(count(&kept), tiers.0, "the same tiers on every path");
-        let factors: usize = kept.iter().map(|o| o.factors.len()).sum();
         let path_lines: usize = kept.iter().map(|o| o.policy_path.len()).sum();
 
-        // What the store does next with each explanation (not part of the
-        // target): encode it as JSON for the `decisions.decision` column.
+        // What the store does next with each explanation: write it as the
+        // JSON of the `decisions.decision` column — the factors' text is
+        // written straight from the compact form, every string in full.
         let (bytes, wall, c) = timed(|| {
             let mut buf = Vec::with_capacity(4096);
             let mut bytes = 0usize;
@@ -278,11 +298,54 @@ fn main() {
             }
             bytes
         });
-        line("(store side) JSON of factors + path, 1 thread", n, wall, c);
+        line(
+            "stored form: JSON of the 9 factors + path, 1 thread",
+            n,
+            wall,
+            c,
+        );
+        let (bytes2, wall, c) = timed(|| {
+            let per = n.div_ceil(threads);
+            std::thread::scope(|s| {
+                let hs: Vec<_> = kept
+                    .chunks(per.max(1))
+                    .map(|chunk| {
+                        s.spawn(move || {
+                            let mut buf = Vec::with_capacity(4096);
+                            let mut bytes = 0usize;
+                            for o in chunk {
+                                buf.clear();
+                                let _ =
+                                    serde_json::to_writer(&mut buf, &(&o.factors, &o.policy_path));
+                                bytes += buf.len();
+                            }
+                            bytes
+                        })
+                    })
+                    .collect();
+                hs.into_iter().filter_map(|h| h.join().ok()).sum::<usize>()
+            })
+        });
+        assert_eq!(bytes, bytes2);
+        line(
+            &format!("stored form: the same, {threads} threads"),
+            n,
+            wall,
+            c,
+        );
+        // What a reader pays to see every explanation as text (a report over
+        // all exposures; `ctem explain` renders one).
+        let (rendered, wall, c) = timed(|| kept.iter().map(|o| o.factors.len()).sum::<usize>());
+        line(
+            "rendering every factor as text (readers), 1 thread",
+            n,
+            wall,
+            c,
+        );
         let ((), wall, c) = timed(|| drop(kept));
         line("  freeing those outcomes", n, wall, c);
         println!(
-            "  tiers P1–P4 {:?}, {} with an SLA rule, {factors} factors, {path_lines} path lines, {:.0} MB of explanation JSON; load average {}",
+            "  tiers P1–P4 {:?}, {} with an SLA rule, {rendered} factors, {path_lines} path lines, {:.0} MB of explanation JSON; load average {}",
             tiers.0,
             tiers.1,
             bytes as f64 / 1e6,

@@ -16,12 +16,16 @@
 
 use crate::ssvc::{self, Ssvc};
 use crate::{Facts, Outcome, ServiceFact, Values, holds_in, score_with};
-use ctem_model::{DAY, Factor, Text, Tier, fmt_date};
+use ctem_model::factors::{
+    CompactFactors, CvssNote, EpssNote, EpssScore, Factors, KevEntry, KevNote, Own, SharedFactors,
+};
+use ctem_model::{DAY, PolicyPath, Text, Tier, fmt_date};
 use ctem_scope::predicate::{Condition, Predicate};
 use ctem_scope::{Policy, SlaRule, Thresholds};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 /// Rules with more conditions than this render their path line each time
 /// instead of caching the 2^n possible lines.
@@ -44,10 +48,13 @@ pub struct Explainer<'a> {
     kev_sources: Map<String, Text>,
     epss_sources: Map<String, Text>,
     cvss_sources: Map<String, Text>,
+    vectors: Map<String, Text>,
+    mitigations: Map<String, Text>,
     zones: Map<String, [Option<Text>; 2]>,
-    dates: Map<i64, Text>,
-    ssvc: Map<Ssvc, Text>,
+    ssvc: Map<[u64; 4], Text>,
     sla_lines: Map<(usize, i64), Text>,
+    paths: Map<u32, (Tier, PolicyPath)>,
+    shared: Map<SharedKey, Arc<SharedFactors>>,
     buf: String,
 }
 
@@ -65,10 +72,13 @@ impl<'a> Explainer<'a> {
             kev_sources: Map::default(),
             epss_sources: Map::default(),
             cvss_sources: Map::default(),
+            vectors: Map::default(),
+            mitigations: Map::default(),
             zones: Map::default(),
-            dates: Map::default(),
             ssvc: Map::default(),
             sla_lines: Map::default(),
+            paths: Map::default(),
+            shared: Map::default(),
             buf: String::with_capacity(256),
         }
     }
@@ -83,21 +93,19 @@ impl<'a> Explainer<'a> {
     pub fn evaluate(&mut self, f: &Facts) -> Outcome {
         let s = ssvc::derive(f, self.th);
         let v: Values = Predicate::ALL.map(|p| f.holds_with(p, self.th, &s));
-        let mut path = Vec::with_capacity(self.policy.rules.len().min(8) + 2);
-        let mut tier = None;
-        for i in 0..self.policy.rules.len() {
-            let (line, matched) = self.rule_line(i, &v);
-            path.push(line);
-            if matched {
-                tier = Some(self.policy.rules[i].tier);
-                break;
-            }
-        }
-        let tier = match tier {
-            Some(t) => t,
+        // The path depends only on the predicate values: one per distinct
+        // combination, shared by every exposure with it.
+        let key = v
+            .iter()
+            .enumerate()
+            .fold(0u32, |k, (i, &b)| k | (u32::from(b) << i));
+        let (tier, path) = match self.paths.get(&key) {
+            Some((t, p)) => (*t, p.clone()),
             None => {
-                path.push(self.default_line.clone());
-                self.policy.default_tier
+                let (t, p) = self.walk(&v);
+                bounded(&mut self.paths);
+                self.paths.insert(key, (t, p.clone()));
+                (t, p)
             }
         };
         let sla = self
@@ -111,6 +119,29 @@ impl<'a> Explainer<'a> {
             policy_path: path,
             exploitable_intel: v[Predicate::ExploitableIntel as usize],
             sla,
+        }
+    }
+
+    /// Tries the rules in order: the tier and the path.
+    fn walk(&mut self, v: &Values) -> (Tier, PolicyPath) {
+        let mut path = Vec::with_capacity(self.policy.rules.len() + 1);
+        for i in 0..self.policy.rules.len() {
+            let (line, matched) = self.rule_line(i, v);
+            path.push(line);
+            if matched {
+                return (self.policy.rules[i].tier, PolicyPath::new(path));
+            }
+        }
+        path.push(self.default_line.clone());
+        (self.policy.default_tier, PolicyPath::new(path))
+    }
+
+    /// `path` followed by the line of SLA rule `sla` (an index into
+    /// [`Self::sla_rules`]) with its clock started at `since`.
+    pub fn with_sla(&mut self, path: &PolicyPath, sla: Option<usize>, since: i64) -> PolicyPath {
+        match sla {
+            Some(rule) => path.with_sla(self.sla_line(rule, since)),
+            None => path.clone(),
         }
     }
 
@@ -152,7 +183,7 @@ impl<'a> Explainer<'a> {
     }
 
     /// Every factor with its value, its source and the date of its data.
-    pub fn factors(&mut self, f: &Facts) -> Vec<Factor> {
+    pub fn factors(&mut self, f: &Facts) -> Factors {
         let s = ssvc::derive(f, self.th);
         self.factors_with(f, &s)
     }
@@ -192,233 +223,183 @@ impl<'a> Explainer<'a> {
         (line, matched)
     }
 
-    fn date(&mut self, t: i64) -> Text {
-        cached(&mut self.dates, t, || Text::from(fmt_date(t)))
+    fn factors_with(&mut self, f: &Facts, s: &Ssvc) -> Factors {
+        Factors::compact(self.compact(f, s))
     }
 
-    fn factors_with(&mut self, f: &Facts, s: &Ssvc) -> Vec<Factor> {
-        let mut v = Vec::with_capacity(9);
-        let scope = Text::Static("scope: ctem.toml");
-        v.push(match &f.service {
-            Some(svc) => {
-                let value = match self.services.get(&svc.id) {
-                    Some((known, text)) if known == svc => text.clone(),
-                    _ => {
-                        let text = Text::from(format!(
-                            "{} ({}criticality {}{})",
-                            svc.name,
-                            if svc.crown_jewel { "crown jewel, " } else { "" },
-                            svc.criticality,
-                            if svc.regulated_data {
-                                ", regulated data"
-                            } else {
-                                ""
-                            }
-                        ));
-                        bounded(&mut self.services);
-                        self.services
-                            .insert(svc.id.clone(), (svc.clone(), text.clone()));
-                        text
-                    }
-                };
-                factor("service", value, scope, None)
-            }
-            None => factor(
-                "service",
-                Text::Static("none: no service in scope selects this asset"),
-                scope,
-                None,
-            ),
-        });
-        v.push(match (&f.kev, &f.kev_loaded) {
-            (Some(k), _) => {
-                let b = &mut self.buf;
-                b.clear();
-                b.push_str("yes, added ");
-                b.push_str(&fmt_date(k.date_added));
-                if let Some(d) = k.due_date {
-                    b.push_str(", federal due date ");
-                    b.push_str(&fmt_date(d));
-                }
-                if k.ransomware {
-                    b.push_str(", known ransomware use");
-                }
-                let value = Text::from(b.as_str());
-                let source = cached_str(&mut self.kev_sources, &k.catalog, "CISA KEV ");
-                factor("kev", value, source, Some(self.date(k.catalog_date)))
-            }
-            (None, Some(cat)) => factor(
-                "kev",
-                Text::Static("no"),
-                cached_str(&mut self.kev_sources, cat, "CISA KEV "),
-                None,
-            ),
-            (None, None) => factor(
-                "kev",
-                Text::Static("unknown: no KEV feed loaded"),
-                Text::Static("CISA KEV"),
-                None,
-            ),
-        });
-        v.push(match (&f.epss, &f.epss_loaded) {
-            (Some(e), _) => {
-                let b = &mut self.buf;
-                b.clear();
-                push_fixed(b, e.score, 3);
-                b.push_str(" (percentile ");
-                push_fixed(b, e.percentile, 3);
-                b.push_str(if e.score >= self.th.epss {
-                    "), at or above threshold"
-                } else {
-                    "), below threshold"
-                });
-                let value = Text::from(b.as_str());
-                let source = cached_str(&mut self.epss_sources, &e.model, "FIRST EPSS ");
-                factor("epss", value, source, Some(self.date(e.score_date)))
-            }
-            (None, Some(m)) => factor(
-                "epss",
-                Text::Static("no score for this weakness"),
-                cached_str(&mut self.epss_sources, m, "FIRST EPSS "),
-                None,
-            ),
-            (None, None) => factor(
-                "epss",
-                Text::Static("unknown: no EPSS feed loaded"),
-                Text::Static("FIRST EPSS"),
-                None,
-            ),
-        });
-        v.push(match &f.cvss {
-            Some(c) => {
-                let b = &mut self.buf;
-                b.clear();
-                push_fixed(b, c.base, 1);
-                if let Some(vec) = &c.vector {
-                    b.push_str(" (");
-                    b.push_str(vec);
-                    b.push(')');
-                }
-                let value = Text::from(b.as_str());
-                factor(
-                    "cvss",
-                    value,
-                    cached_str(&mut self.cvss_sources, &c.source, ""),
-                    None,
-                )
-            }
-            None => factor("cvss", Text::Static("none"), Text::Static("report"), None),
-        });
-        v.push(factor(
-            "reachable",
-            match &f.reachable {
-                Some(p) => {
-                    let b = &mut self.buf;
-                    b.clear();
-                    b.push_str("yes: ");
-                    b.push_str(p);
-                    Text::from(b.as_str())
-                }
-                None => {
-                    Text::Static("no: no attack path from the internet or an assumed-breach zone")
-                }
-            },
-            Text::Static("attack graph: ctem.toml topology"),
-            None,
-        ));
-        v.push(factor(
-            "internet_facing",
-            match &f.zone {
-                Some(z) => {
-                    let i = usize::from(f.internet_facing);
-                    match self.zones.get(z.as_str()).and_then(|s| s[i].clone()) {
-                        Some(t) => t,
-                        None => {
-                            let t = Text::from(if f.internet_facing {
-                                format!("yes (zone {z})")
-                            } else {
-                                format!("no (zone {z})")
-                            });
-                            bounded(&mut self.zones);
-                            self.zones.entry(z.clone()).or_default()[i] = Some(t.clone());
-                            t
+    /// The factors as compact data: the exposure's own numbers, shared texts
+    /// for the rest.
+    fn compact(&mut self, f: &Facts, s: &Ssvc) -> CompactFactors {
+        let service = f
+            .service
+            .as_ref()
+            .map(|svc| match self.services.get(&svc.id) {
+                Some((known, text)) if known == svc => text.clone(),
+                _ => {
+                    let text = Text::from(format!(
+                        "{} ({}criticality {}{})",
+                        svc.name,
+                        if svc.crown_jewel { "crown jewel, " } else { "" },
+                        svc.criticality,
+                        if svc.regulated_data {
+                            ", regulated data"
+                        } else {
+                            ""
                         }
-                    }
+                    ));
+                    bounded(&mut self.services);
+                    self.services
+                        .insert(svc.id.clone(), (svc.clone(), text.clone()));
+                    text
                 }
-                None => Text::Static("no (asset in no declared zone)"),
-            },
-            Text::Static("ctem.toml topology"),
-            None,
-        ));
-        v.push(match &f.validation {
-            Some(val) => {
-                let b = &mut self.buf;
-                b.clear();
-                let _ = write!(b, "{} by {} ({})", val.state, val.tool, val.method);
-                if let Some(c) = &val.control {
-                    b.push_str(", control ");
-                    b.push_str(c);
-                }
-                if let Some(r) = &val.reason {
-                    b.push_str(": ");
-                    b.push_str(r);
-                }
-                let value = Text::from(b.as_str());
-                factor(
-                    "validation",
-                    value,
-                    Text::Static("validation record"),
-                    Some(self.date(val.at)),
-                )
-            }
-            None => factor(
-                "validation",
-                Text::Static("not validated"),
-                Text::Static("validation record"),
+            });
+        let (kev, kev_entry) = match (&f.kev, &f.kev_loaded) {
+            (Some(k), _) => (
+                KevNote::Yes {
+                    source: cached_str(&mut self.kev_sources, &k.catalog, "CISA KEV "),
+                    as_of: k.catalog_date,
+                },
+                Some(KevEntry {
+                    added: k.date_added,
+                    due: k.due_date,
+                    ransomware: k.ransomware,
+                }),
+            ),
+            (None, Some(cat)) => (
+                KevNote::No {
+                    source: cached_str(&mut self.kev_sources, cat, "CISA KEV "),
+                },
                 None,
             ),
-        });
-        v.push(factor(
-            "mitigated",
-            if f.mitigated_by.is_empty() {
-                Text::Static("no declared control mitigates it")
-            } else {
-                let b = &mut self.buf;
-                b.clear();
-                b.push_str("yes: ");
-                for (i, m) in f.mitigated_by.iter().enumerate() {
-                    if i > 0 {
-                        b.push_str(", ");
-                    }
-                    b.push_str(m);
-                }
-                Text::from(b.as_str())
-            },
-            Text::Static("ctem.toml controls"),
-            None,
-        ));
-        let ssvc_value = match self.ssvc.get(s) {
-            Some(t) => t.clone(),
-            None => {
-                let t = Text::from(s.describe());
-                bounded(&mut self.ssvc);
-                self.ssvc.insert(s.clone(), t.clone());
-                t
-            }
+            (None, None) => (KevNote::Unknown, None),
         };
-        let ssvc_date = f
+        let (epss, epss_score) = match (&f.epss, &f.epss_loaded) {
+            (Some(e), _) => (
+                EpssNote::Score {
+                    source: cached_str(&mut self.epss_sources, &e.model, "FIRST EPSS "),
+                    as_of: e.score_date,
+                },
+                Some(EpssScore {
+                    score: e.score,
+                    percentile: e.percentile,
+                    above: e.score >= self.th.epss,
+                }),
+            ),
+            (None, Some(m)) => (
+                EpssNote::NoScore {
+                    source: cached_str(&mut self.epss_sources, m, "FIRST EPSS "),
+                },
+                None,
+            ),
+            (None, None) => (EpssNote::Unknown, None),
+        };
+        let cvss = f.cvss.as_ref().map(|c| CvssNote {
+            vector: c
+                .vector
+                .as_ref()
+                .map(|v| cached_str(&mut self.vectors, v, "")),
+            source: cached_str(&mut self.cvss_sources, &c.source, ""),
+        });
+        let internet_facing = match &f.zone {
+            Some(z) => {
+                let i = usize::from(f.internet_facing);
+                match self.zones.get(z.as_str()).and_then(|s| s[i].clone()) {
+                    Some(t) => t,
+                    None => {
+                        let t = Text::from(if f.internet_facing {
+                            format!("yes (zone {z})")
+                        } else {
+                            format!("no (zone {z})")
+                        });
+                        bounded(&mut self.zones);
+                        self.zones.entry(z.clone()).or_default()[i] = Some(t.clone());
+                        t
+                    }
+                }
+            }
+            None => Text::Static("no (asset in no declared zone)"),
+        };
+        let validation = f.validation.as_ref().map(|val| {
+            let b = &mut self.buf;
+            b.clear();
+            let _ = write!(b, "{} by {} ({})", val.state, val.tool, val.method);
+            if let Some(c) = &val.control {
+                b.push_str(", control ");
+                b.push_str(c);
+            }
+            if let Some(r) = &val.reason {
+                b.push_str(": ");
+                b.push_str(r);
+            }
+            (Text::from(b.as_str()), val.at)
+        });
+        let mitigated = (!f.mitigated_by.is_empty()).then(|| {
+            let b = &mut self.buf;
+            b.clear();
+            for (i, m) in f.mitigated_by.iter().enumerate() {
+                if i > 0 {
+                    b.push_str(", ");
+                }
+                b.push_str(m);
+            }
+            cached_str(&mut self.mitigations, b, "")
+        });
+        // The SSVC line is a function of the decision points and the
+        // (static) reasons for them: key on their values and addresses.
+        let ssvc_key = [
+            (s.exploitation as u64)
+                | (u64::from(s.automatable) << 8)
+                | ((s.technical_impact as u64) << 16)
+                | ((s.mission_impact as u64) << 24)
+                | ((s.system_exposure as u64) << 32)
+                | ((s.human_impact as u64) << 40)
+                | ((s.cisa as u64) << 48)
+                | ((s.deployer as u64) << 56),
+            s.exploitation_why.as_ptr() as u64 ^ ((s.exploitation_why.len() as u64) << 48),
+            s.automatable_why.as_ptr() as u64 ^ ((s.automatable_why.len() as u64) << 48),
+            s.technical_impact_why.as_ptr() as u64 ^ ((s.technical_impact_why.len() as u64) << 48),
+        ];
+        let ssvc = cached(&mut self.ssvc, ssvc_key, || Text::from(s.describe()));
+        let ssvc_as_of = f
             .kev
             .as_ref()
             .map(|k| k.catalog_date)
-            .or(f.epss.as_ref().map(|e| e.score_date))
-            .map(|t| self.date(t));
-        v.push(factor(
-            "ssvc",
-            ssvc_value,
-            Text::Static(ssvc::SOURCE),
-            ssvc_date,
-        ));
-        v
+            .or(f.epss.as_ref().map(|e| e.score_date));
+        let shared = SharedFactors {
+            service,
+            kev,
+            epss,
+            cvss,
+            internet_facing,
+            mitigated,
+            ssvc,
+            ssvc_source: ssvc::SOURCE,
+            ssvc_as_of,
+        };
+        // Every text above comes from this explainer's caches, so equal
+        // parts are the same allocations: the key is their addresses.
+        let key = shared_key(&shared);
+        let shared = match self.shared.get(&key) {
+            Some(a) => a.clone(),
+            None => {
+                let a = Arc::new(shared);
+                bounded(&mut self.shared);
+                self.shared.insert(key, a.clone());
+                a
+            }
+        };
+        CompactFactors {
+            shared,
+            epss: epss_score,
+            cvss_base: f.cvss.as_ref().map(|c| c.base).unwrap_or(0.0),
+            reachable: f.reachable.as_deref().map(Text::from),
+            own: (kev_entry.is_some() || validation.is_some()).then(|| {
+                Box::new(Own {
+                    kev: kev_entry,
+                    validation,
+                })
+            }),
+        }
     }
 }
 
@@ -461,13 +442,45 @@ pub fn evaluate_all(
     out
 }
 
-fn factor(name: &'static str, value: Text, source: Text, as_of: Option<Text>) -> Factor {
-    Factor {
-        name: Text::Static(name),
-        value,
-        source,
-        as_of,
-    }
+/// The identity of shared factors: the addresses of their texts (all from
+/// one explainer's caches, kept alive by the cached value) and their dates.
+type SharedKey = [u64; 16];
+
+fn shared_key(s: &SharedFactors) -> SharedKey {
+    let t = |t: &Text| t.as_ptr() as u64 ^ ((t.len() as u64) << 48);
+    let o = |x: Option<&Text>| x.map(t).unwrap_or(0);
+    let (kev_tag, kev_src, kev_date) = match &s.kev {
+        KevNote::Unknown => (0, 0, 0),
+        KevNote::No { source } => (1, t(source), 0),
+        KevNote::Yes { source, as_of } => (2, t(source), *as_of as u64),
+    };
+    let (epss_tag, epss_src, epss_date) = match &s.epss {
+        EpssNote::Unknown => (0, 0, 0),
+        EpssNote::NoScore { source } => (1, t(source), 0),
+        EpssNote::Score { source, as_of } => (2, t(source), *as_of as u64),
+    };
+    let (cvss_tag, vector, cvss_src) = match &s.cvss {
+        None => (0, 0, 0),
+        Some(c) => (1, o(c.vector.as_ref()), t(&c.source)),
+    };
+    [
+        o(s.service.as_ref()),
+        kev_tag,
+        kev_src,
+        kev_date,
+        epss_tag,
+        epss_src,
+        epss_date,
+        cvss_tag,
+        vector,
+        cvss_src,
+        t(&s.internet_facing),
+        o(s.mitigated.as_ref()),
+        t(&s.ssvc),
+        s.ssvc_source.as_ptr() as u64,
+        u64::from(s.ssvc_as_of.is_some()),
+        s.ssvc_as_of.unwrap_or(0) as u64,
+    ]
 }
 
 fn all_hold(v: &Values, conds: &[Condition]) -> bool {
@@ -503,58 +516,6 @@ fn push_conds(text: &mut String, conds: &[Condition], v: &Values) {
         }
         text.push_str(c.predicate.name());
         text.push_str(if holds_in(v, c) { "=true" } else { "=false" });
-    }
-}
-
-/// Appends `x` with `decimals` digits after the point, exactly as
-/// `format!("{x:.decimals$}")` does, without the formatting machinery for
-/// the common case (non-negative, below 10^9 after scaling, not within 10^-6
-/// of a rounding tie — those go through `format!`).
-pub fn push_fixed(out: &mut String, x: f64, decimals: usize) {
-    const POW: [u64; 4] = [1, 10, 100, 1000];
-    if decimals < POW.len() && x.is_finite() && x.is_sign_positive() {
-        let p = POW[decimals];
-        let m = x * p as f64;
-        if m < 1e9 {
-            let fl = m.floor();
-            let frac = m - fl;
-            // |exact − m| ≤ 2^-53·m < 1.2e-7 here, so away from a tie both
-            // round the same way.
-            if (frac - 0.5).abs() > 1e-6 {
-                let n = fl as u64 + u64::from(frac > 0.5);
-                push_u64(out, n / p);
-                if decimals > 0 {
-                    out.push('.');
-                    let mut fr = n % p;
-                    let mut digits = [b'0'; 3];
-                    for d in digits[..decimals].iter_mut().rev() {
-                        *d = b'0' + (fr % 10) as u8;
-                        fr /= 10;
-                    }
-                    for &d in &digits[..decimals] {
-                        out.push(char::from(d));
-                    }
-                }
-                return;
-            }
-        }
-    }
-    let _ = write!(out, "{x:.decimals$}");
-}
-
-fn push_u64(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[i..] {
-        out.push(char::from(d));
     }
 }
 
@@ -636,8 +597,6 @@ fn cached_str(m: &mut Map<String, Text>, s: &str, prefix: &str) -> Text {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn push_fixed_matches_format() {
         let mut r = 0x9e37_79b9_7f4a_7c15u64;
@@ -680,7 +639,7 @@ mod tests {
         for x in xs {
             for d in 0..=4 {
                 let mut s = String::new();
-                push_fixed(&mut s, x, d);
+                let _ = ctem_model::factors::push_fixed(&mut s, x, d);
                 assert_eq!(s, format!("{x:.d$}"), "{x} with {d} decimals");
             }
         }

@@ -23,9 +23,12 @@ pub mod policy_digest;
 mod reference;
 pub mod ssvc;
 
-pub use explain::{Explainer, evaluate_all, push_fixed};
+pub use ctem_model::factors::push_fixed;
+pub use explain::{Explainer, evaluate_all};
 
-use ctem_model::{Factor, Severity, Text, Tier, ValidationState, WeaknessKind};
+#[cfg(test)]
+use ctem_model::Text;
+use ctem_model::{Factors, PolicyPath, Severity, Tier, ValidationState, WeaknessKind};
 use ctem_scope::predicate::{Condition, Predicate};
 use ctem_scope::{Policy, SlaRule, Thresholds};
 use serde::Serialize;
@@ -189,11 +192,13 @@ const NO_SSVC: ssvc::Ssvc = ssvc::Ssvc {
 pub struct Outcome {
     pub tier: Tier,
     pub score: f64,
-    pub factors: Vec<Factor>,
+    /// Every factor, compact until read or stored ([`Factors`]).
+    pub factors: Factors,
     /// The rules tried, in order, ending with the one that matched (or the
-    /// default tier). The SLA line is added by the caller, who knows when the
-    /// clock started ([`Explainer::sla_line`]).
-    pub policy_path: Vec<Text>,
+    /// default tier), shared between exposures with the same outcome. The SLA
+    /// line is added by the caller, who knows when the clock started
+    /// ([`Explainer::with_sla`]).
+    pub policy_path: PolicyPath,
     pub exploitable_intel: bool,
     /// The SLA rule that applies, as an index into the explainer's SLA rules
     /// (`None` when none applies or the explainer was given none).
@@ -240,7 +245,7 @@ pub(crate) fn score_with(f: &Facts, v: &Values) -> f64 {
 }
 
 /// Every factor with its value, its source and the date of its data.
-pub fn factors(f: &Facts, th: &Thresholds) -> Vec<Factor> {
+pub fn factors(f: &Facts, th: &Thresholds) -> Factors {
     let policy = Policy {
         version: String::new(),
         rules: Vec::new(),
@@ -528,6 +533,22 @@ mod tests {
         for f in varied(20_000) {
             let o = ex.evaluate(&f);
             let (factors, path) = reference::evaluate(&policy, &th, &f);
+            // Stored form first (streamed from the compact factors), then
+            // the rendered factors.
+            let reference_factors: Vec<ctem_model::Factor> = factors
+                .iter()
+                .map(|(n, v, s, d)| ctem_model::Factor {
+                    name: n.as_str().into(),
+                    value: v.as_str().into(),
+                    source: s.as_str().into(),
+                    as_of: d.as_deref().map(Text::from),
+                })
+                .collect();
+            assert_eq!(
+                serde_json::to_string(&o.factors).expect("json"),
+                serde_json::to_string(&reference_factors).expect("json"),
+                "{f:?}"
+            );
             let got: Vec<reference::Plain> = o
                 .factors
                 .iter()
@@ -550,6 +571,9 @@ mod tests {
             assert_eq!(ex.decide(&f), (o.tier, o.sla));
             if let Some(i) = o.sla {
                 let since = 1_780_000_000 + 3_600 * (f.mitigated_by.len() as i64);
+                let full = ex.with_sla(&o.policy_path, o.sla, since);
+                assert_eq!(full.len(), path.len() + 1);
+                assert!(full.iter().take(path.len()).eq(o.policy_path.iter()));
                 assert_eq!(
                     ex.sla_line(i, since),
                     format!(

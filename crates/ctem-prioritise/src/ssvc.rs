@@ -225,7 +225,7 @@ pub struct VectorTraits {
 
 /// The SSVC inputs and outcomes of one exposure, with why each input has
 /// its value.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Ssvc {
     pub exploitation: Exploitation,
     pub exploitation_why: &'static str,
