@@ -117,15 +117,22 @@ fn facts(n: usize) -> Vec<Facts> {
         .collect()
 }
 
-/// CPU seconds of this process (user + system, every thread) from
-/// `/proc/self/stat`, in clock ticks of 10 ms.
-fn cpu() -> f64 {
+/// CPU seconds: of the calling thread from `/proc/thread-self/schedstat`
+/// (nanoseconds, exact), and of the whole process, every thread, from
+/// `/proc/self/stat` (clock ticks of 10 ms, and the kernel's split of them
+/// can lag by a few ticks between two readings).
+fn cpu() -> (f64, f64) {
+    let thread = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map(|ns| ns / 1e9)
+        .unwrap_or(0.0);
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     // Fields after the command name (which may contain spaces), 1-based 14 and 15.
     let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let f: Vec<&str> = after.split_whitespace().collect();
     let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
+    (thread, (ticks(11) + ticks(12)) / 100.0)
 }
 
 fn loadavg() -> String {
@@ -137,11 +144,18 @@ fn loadavg() -> String {
         .join(" ")
 }
 
-/// Times `f`: (wall seconds, CPU seconds).
+/// Times `f` on this thread: (wall seconds, CPU seconds of this thread).
 fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
-    let (c, t) = (cpu(), Instant::now());
+    let (c, t) = (cpu().0, Instant::now());
     let r = f();
-    (r, t.elapsed().as_secs_f64(), cpu() - c)
+    (r, t.elapsed().as_secs_f64(), cpu().0 - c)
+}
+
+/// Times `f` that runs threads: (wall seconds, CPU seconds of the process).
+fn timed_threads<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
+    let (c, t) = (cpu().1, Instant::now());
+    let r = f();
+    (r, t.elapsed().as_secs_f64(), cpu().1 - c)
 }
 
 fn line(what: &str, n: usize, wall: f64, cpu: f64) {
@@ -261,7 +275,7 @@ fn main() {
         );
 
         // The same as `ctem-engine::prioritise` does it: every core.
-        let (kept, wall, c) = timed(|| {
+        let (kept, wall, c) = timed_threads(|| {
             let mut out = evaluate_all(&policy, &th, &sla, &all, threads);
             let mut ex = Explainer::new(&policy, &th, &sla);
             for (o, &s) in out.iter_mut().zip(&since) {
@@ -304,7 +318,7 @@ fn main() {
             wall,
             c,
         );
-        let (bytes2, wall, c) = timed(|| {
+        let (bytes2, wall, c) = timed_threads(|| {
             let per = n.div_ceil(threads);
             std::thread::scope(|s| {
                 let hs: Vec<_> = kept
