@@ -3,14 +3,15 @@
 //!
 //! Most of an explanation is the same for many exposures: factor names and
 //! sources, the feed versions and dates, a service's description, the SSVC
-//! line (a few hundred combinations), the line each policy rule leaves in the
-//! path (it depends only on which of the rule's conditions held) and the SLA
-//! line. An [`Explainer`] renders each of those once per run and shares it
-//! ([`Text`]); per exposure it formats only what is really the exposure's own —
-//! the EPSS and CVSS numbers, the attack path, a KEV entry's dates, a
-//! validation, the controls — into one allocation each. The rendered text is
-//! exactly what rendering every string afresh gives (see the tests), so the
-//! stored decisions, `ctem explain` and the API are unchanged.
+//! line, the path through the policy (it depends only on which predicates
+//! held) and the SLA line. An [`Explainer`] makes each of those once per run
+//! and shares it ([`Text`], [`PolicyPath`], one [`SharedFactors`] per distinct
+//! combination); per exposure it keeps only what is the exposure's own — the
+//! EPSS and CVSS numbers, the attack path, a KEV entry, a validation — as
+//! [`CompactFactors`]. Their text is written when the decision is stored or
+//! read ([`Factors`]), and is exactly what rendering every string afresh gives
+//! (`reference.rs` and the tests), so the stored decisions, `ctem explain` and
+//! the API are unchanged.
 //!
 //! An explainer's caches are its own: give each thread its own explainer.
 
@@ -27,10 +28,13 @@ use std::fmt::Write as _;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
+// The path cache keys on the predicate values as bits of a `u32`.
+const _: () = assert!(Predicate::ALL.len() <= 32);
+
 /// Rules with more conditions than this render their path line each time
 /// instead of caching the 2^n possible lines.
 const MAX_CACHED_CONDITIONS: usize = 10;
-/// Bound on each per-run cache of the explainer (dates, sources, SLA lines),
+/// Bound on each per-run cache of the explainer (sources, paths, SLA lines),
 /// so an adversarial input cannot grow it without limit; it is cleared when
 /// full.
 const CACHE_LIMIT: usize = 65_536;
