@@ -762,7 +762,12 @@ pub fn prioritise(store: &mut Store, scope: &Scope, actor: &str) -> Result<Prior
     let mut owners: HashMap<&str, Option<String>> = HashMap::new();
     let mut decisions = Vec::with_capacity(a.rows.len());
     let mut tiers: HashMap<Tier, usize> = HashMap::new();
-    for ((r, f), o) in a.rows.iter().zip(&a.facts).zip(outcomes) {
+    for ((r, f), o) in a
+        .rows
+        .iter()
+        .zip(&a.facts)
+        .zip(outcomes.into_iter().flatten())
+    {
         let sla = o.sla.map(|i| &scope.sla[i]);
         let prev = previous.get(&r.exposure.id);
         let since = ctem_mobilise::tier_since(prev.map(|p| (p.tier, p.tier_since)), o.tier, now);

@@ -408,42 +408,42 @@ impl<'a> Explainer<'a> {
 }
 
 /// Evaluates every exposure ([`Explainer::evaluate`]), on up to `threads`
-/// threads (each with its own explainer, over consecutive chunks); the
-/// outcomes are in the order of `facts`. Small inputs use one thread.
+/// threads (each with its own explainer, over consecutive chunks, the calling
+/// thread taking the last one). Returns one list per chunk, in the order of
+/// `facts` (`.into_iter().flatten()` gives one outcome per fact), so the
+/// outcomes are not copied into one list. Small inputs use one thread.
 pub fn evaluate_all(
     policy: &Policy,
     th: &Thresholds,
     sla: &[SlaRule],
     facts: &[Facts],
     threads: usize,
-) -> Vec<Outcome> {
+) -> Vec<Vec<Outcome>> {
     const MIN_PER_THREAD: usize = 16_384;
     let threads = threads.clamp(1, facts.len().div_ceil(MIN_PER_THREAD).max(1));
-    if threads == 1 {
+    let run = |chunk: &[Facts]| {
         let mut ex = Explainer::new(policy, th, sla);
-        return facts.iter().map(|f| ex.evaluate(f)).collect();
+        chunk.iter().map(|f| ex.evaluate(f)).collect::<Vec<_>>()
+    };
+    if threads == 1 {
+        return vec![run(facts)];
     }
     let per = facts.len().div_ceil(threads);
-    let parts: Vec<Vec<Outcome>> = std::thread::scope(|s| {
-        let handles: Vec<_> = facts
-            .chunks(per)
-            .map(|chunk| {
-                s.spawn(move || {
-                    let mut ex = Explainer::new(policy, th, sla);
-                    chunk.iter().map(|f| ex.evaluate(f)).collect::<Vec<_>>()
-                })
-            })
+    let mut chunks: Vec<&[Facts]> = facts.chunks(per).collect();
+    let last = chunks.pop().unwrap_or_default();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| s.spawn(move || run(chunk)))
             .collect();
-        handles
+        let mine = run(last);
+        let mut parts: Vec<Vec<Outcome>> = handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    });
-    let mut out = Vec::with_capacity(facts.len());
-    for p in parts {
-        out.extend(p);
-    }
-    out
+            .collect();
+        parts.push(mine);
+        parts
+    })
 }
 
 /// The identity of shared factors: the addresses of their texts (all from

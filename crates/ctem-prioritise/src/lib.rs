@@ -588,6 +588,22 @@ mod tests {
     }
 
     #[test]
+    fn evaluate_all_on_threads_gives_the_outcomes_in_order() {
+        let policy = default_policy();
+        let sla = default_sla();
+        let th = th();
+        let facts = varied(40_000);
+        let parts = evaluate_all(&policy, &th, &sla, &facts, 2);
+        assert_eq!(parts.len(), 2, "two chunks on two threads");
+        let all: Vec<Outcome> = parts.into_iter().flatten().collect();
+        assert_eq!(all.len(), facts.len());
+        let mut ex = Explainer::new(&policy, &th, &sla);
+        for (o, f) in all.iter().zip(&facts).step_by(97) {
+            assert_eq!(o, &ex.evaluate(f));
+        }
+    }
+
+    #[test]
     fn the_explanation_carries_every_factor_with_value_source_date_and_the_rule() {
         let mut f = base();
         f.kev = kev();
