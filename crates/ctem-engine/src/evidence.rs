@@ -278,7 +278,7 @@ pub fn exposures_csv(store: &Store) -> Result<Vec<u8>> {
             let d = decisions.get(&e.id);
             let f = |n: &str| {
                 d.and_then(|d| d.factors.iter().find(|f| f.name == n))
-                    .map(|f| f.value.clone())
+                    .map(|f| f.value.to_string())
                     .unwrap_or_default()
             };
             vec![
@@ -298,7 +298,7 @@ pub fn exposures_csv(store: &Store) -> Result<Vec<u8>> {
                     d.policy_path
                         .iter()
                         .find(|p| p.contains("→ matched") || p.starts_with("no rule matched"))
-                        .cloned()
+                        .map(|p| p.to_string())
                 })
                 .unwrap_or_default(),
                 f("kev"),

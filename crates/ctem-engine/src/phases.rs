@@ -762,11 +762,23 @@ fn prioritise_exclusive(
     let mut reasons = HashMap::new();
     let th = scope.thresholds;
     let snapshots: Vec<i64> = a.kev.iter().chain(a.epss.iter()).map(|s| s.id).collect();
+    // Tier, score, SLA rule and the full explanation of every exposure, on
+    // every core; the explanation's repeated parts are shared, not copied.
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let outcomes = ctem_prioritise::evaluate_all(&scope.policy, &th, &scope.sla, &a.facts, threads);
+    let mut explainer = ctem_prioritise::Explainer::new(&scope.policy, &th, &scope.sla);
+    let mut owners: HashMap<&str, Option<String>> = HashMap::new();
     let mut decisions = Vec::with_capacity(a.rows.len());
     let mut tiers: HashMap<Tier, usize> = HashMap::new();
-    for (r, f) in a.rows.iter().zip(&a.facts) {
-        let o = ctem_prioritise::evaluate(&scope.policy, &th, f);
-        let sla = ctem_prioritise::sla_for(&scope.sla, o.tier, f, &th);
+    for ((r, f), o) in a
+        .rows
+        .iter()
+        .zip(&a.facts)
+        .zip(outcomes.into_iter().flatten())
+    {
+        let sla = o.sla.map(|i| &scope.sla[i]);
         let prev = previous.get(&r.exposure.id);
         let since = ctem_mobilise::tier_since(prev.map(|p| (p.tier, p.tier_since)), o.tier, now);
         if let Some(p) = prev.filter(|p| p.tier != o.tier) {
@@ -782,23 +794,19 @@ fn prioritise_exclusive(
                 ),
             );
         }
-        let owner = f
-            .service
-            .as_ref()
-            .and_then(|s| scope.service(&s.id))
-            .map(|s| match &s.owner.email {
-                Some(e) => format!("{} <{e}>", s.owner.name),
-                None => s.owner.name.clone(),
-            });
-        let mut path = o.policy_path;
-        if let Some(s) = sla {
-            path.push(format!(
-                "SLA \"{}\": {} days from {}",
-                s.name,
-                s.days,
-                fmt_date(since)
-            ));
-        }
+        let owner = match &f.service {
+            None => None,
+            Some(s) => owners
+                .entry(s.id.as_str())
+                .or_insert_with(|| {
+                    scope.service(&s.id).map(|s| match &s.owner.email {
+                        Some(e) => format!("{} <{e}>", s.owner.name),
+                        None => s.owner.name.clone(),
+                    })
+                })
+                .clone(),
+        };
+        let path = explainer.with_sla(&o.policy_path, o.sla, since);
         *tiers.entry(o.tier).or_default() += 1;
         decisions.push(Decision {
             exposure_id: r.exposure.id.clone(),
@@ -932,18 +940,18 @@ pub fn row(d: &Decision, r: &ExposureRow, scope: &Scope, now: i64) -> Row {
             .iter()
             .rev()
             .find(|p| p.contains("→ matched") || p.starts_with("no rule matched"))
-            .cloned()
+            .map(|p| p.to_string())
             .unwrap_or_default(),
         factors: d
             .factors
             .iter()
             .map(|f| {
                 (
-                    f.name.clone(),
-                    f.value.clone(),
+                    f.name.to_string(),
+                    f.value.to_string(),
                     match &f.as_of {
                         Some(d) => format!("{} ({d})", f.source),
-                        None => f.source.clone(),
+                        None => f.source.to_string(),
                     },
                 )
             })

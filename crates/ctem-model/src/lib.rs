@@ -11,13 +11,17 @@
 
 #![forbid(unsafe_code)]
 
+pub mod factors;
 pub mod fingerprint;
+mod text;
 mod time_fmt;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub use factors::{CompactFactors, Factors, PolicyPath};
 pub use fingerprint::{asset_key, exposure_fingerprint, normalise_host};
+pub use text::Text;
 pub use time_fmt::{DAY, fmt_date, fmt_time, now, parse_date, parse_time};
 
 /// Severity as a source reported it. CVSS is severity, not risk: ctem keeps it
@@ -569,16 +573,20 @@ impl fmt::Display for Tier {
 
 /// One input to a decision, with where it came from and how fresh it is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// The texts are [`Text`]: the parts shared by many decisions (names,
+/// sources, feed dates, a service's description) are one allocation per run,
+/// not per exposure. They serialise as plain strings.
 pub struct Factor {
     /// Stable name, for example `kev`, `epss`, `reachable`, `crown_jewel`.
-    pub name: String,
+    pub name: Text,
     /// The value as a person reads it (`true`, `0.94`, `internet → dmz → web-01`).
-    pub value: String,
+    pub value: Text,
     /// Where the value came from (`CISA KEV`, `FIRST EPSS`, `scope: claims`).
-    pub source: String,
+    pub source: Text,
     /// Date of the data the value came from, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub as_of: Option<String>,
+    pub as_of: Option<Text>,
 }
 
 /// The prioritisation and mobilisation decision for one exposure.
@@ -594,9 +602,14 @@ pub struct Decision {
     pub exploitable_intel: bool,
     pub reachable: bool,
     pub validation: ValidationState,
-    pub factors: Vec<Factor>,
-    /// The path through the policy: which rules were tried and which matched.
-    pub policy_path: Vec<String>,
+    /// Every factor with its value, source and date: compact when fresh from
+    /// prioritisation, rendered on first read or straight into the stored
+    /// JSON (a list of [`Factor`]s either way; see [`Factors`]).
+    pub factors: Factors,
+    /// The path through the policy: which rules were tried and which matched,
+    /// then the SLA rule that applies. Shared between decisions with the same
+    /// outcome ([`PolicyPath`]); a JSON list of strings.
+    pub policy_path: PolicyPath,
     pub policy_version: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,

@@ -3,16 +3,22 @@
 //! validation, controls, SSVC — through the policy and the SLA rules.
 //!
 //! This is the pure part of `ctem prioritise` (facts → policy → SLA → the
-//! explanation of each decision); loading facts from SQLite is measured by
-//! `cargo bench -p ctem-engine --bench assess`. Prints figures; asserts
-//! nothing about time (see `docs/performance.md`).
+//! explanation of each decision in the form handed to the store: nine
+//! factors from which value, source and date are written, the path through
+//! the policy and the SLA line), done as `ctem-engine::prioritise` does it.
+//! It then writes every explanation as the JSON the store keeps and renders
+//! every factor as text (what a reader of all decisions pays), as separate
+//! figures. Loading facts from SQLite and the SQL writes are not included.
+//! Prints wall and CPU time per phase and the load average; asserts nothing
+//! about time (see `docs/performance.md`).
 //!
-//! `cargo bench -p ctem-prioritise --bench reprioritise [-- N]`
+//! `cargo bench -p ctem-prioritise --bench reprioritise [-- N [ROUNDS]]`
 
 use ctem_model::{Severity, Tier, ValidationState, WeaknessKind};
 use ctem_prioritise::ssvc::{Exploitation, VectorTraits};
 use ctem_prioritise::{
-    CvssFact, EpssFact, Facts, KevFact, ServiceFact, ValidationFact, evaluate, sla_for,
+    CvssFact, EpssFact, Explainer, Facts, KevFact, Outcome, ServiceFact, ValidationFact,
+    evaluate_all,
 };
 use ctem_scope::predicate::Condition;
 use ctem_scope::{Rule, Thresholds, default_policy, default_sla};
@@ -111,11 +117,61 @@ fn facts(n: usize) -> Vec<Facts> {
         .collect()
 }
 
+/// CPU seconds: of the calling thread from `/proc/thread-self/schedstat`
+/// (nanoseconds, exact), and of the whole process, every thread, from
+/// `/proc/self/stat` (clock ticks of 10 ms, and the kernel's split of them
+/// can lag by a few ticks between two readings).
+fn cpu() -> (f64, f64) {
+    let thread = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map(|ns| ns / 1e9)
+        .unwrap_or(0.0);
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may contain spaces), 1-based 14 and 15.
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (thread, (ticks(11) + ticks(12)) / 100.0)
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Times `f` on this thread: (wall seconds, CPU seconds of this thread).
+fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
+    let (c, t) = (cpu().0, Instant::now());
+    let r = f();
+    (r, t.elapsed().as_secs_f64(), cpu().0 - c)
+}
+
+/// Times `f` that runs threads: (wall seconds, CPU seconds of the process).
+fn timed_threads<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
+    let (c, t) = (cpu().1, Instant::now());
+    let r = f();
+    (r, t.elapsed().as_secs_f64(), cpu().1 - c)
+}
+
+fn line(what: &str, n: usize, wall: f64, cpu: f64) {
+    println!(
+        "  {what:<58} {wall:>7.3} s wall {cpu:>7.2} s CPU  {:>5.0} ns/exposure",
+        wall * 1e9 / n as f64
+    );
+}
+
 fn main() {
-    let n: usize = std::env::args()
+    let args: Vec<usize> = std::env::args()
         .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let n = args.first().copied().unwrap_or(1_000_000);
+    let rounds = args.get(1).copied().unwrap_or(3);
     let th = Thresholds::default();
     // The default policy plus two SSVC rules, so every condition family runs.
     let mut policy = default_policy();
@@ -140,71 +196,181 @@ fn main() {
     let t = Instant::now();
     let all = facts(n);
     let generating = t.elapsed().as_secs_f64();
+    // When each exposure entered its tier (the SLA clock), as the engine
+    // gets it from the previous decision: spread over a year.
+    let since: Vec<i64> = (0..n)
+        .map(|i| 1_760_000_000 + 86_400 * (i as i64 * 7919 % 365))
+        .collect();
 
     let threads = std::thread::available_parallelism()
         .map(|p| p.get())
         .unwrap_or(1);
-    println!("reprioritise: {n} exposures, every factor present, {threads} hardware threads");
-    println!("  generating facts: {generating:.2} s (not part of the figure)");
+    println!(
+        "reprioritise: {n} exposures, every factor present, {} rules, {} SLA rules, {threads} hardware threads",
+        policy.rules.len(),
+        sla.len()
+    );
+    println!("  generating facts: {generating:.2} s (not part of the figures)");
 
-    let run = |chunk: &[Facts]| -> [usize; 4] {
-        let mut tiers = [0usize; 4];
-        for f in chunk {
-            let o = evaluate(&policy, &th, f);
-            let s = sla_for(&sla, o.tier, f, &th);
-            tiers[o.tier as usize] += 1;
-            black_box((&o, s));
-        }
-        tiers
+    // The explanation as the engine completes it: the SLA line after the
+    // rules, with the date the clock started.
+    let finish = |ex: &mut Explainer, o: &mut Outcome, since: i64| {
+        o.policy_path = ex.with_sla(&o.policy_path, o.sla, since);
     };
-    for round in 0..3 {
-        let t = Instant::now();
-        let tiers = run(&all);
-        let one = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let per = n.div_ceil(threads.max(1));
-        let _: Vec<[usize; 4]> = std::thread::scope(|s| {
-            let hs: Vec<_> = all.chunks(per.max(1)).map(|c| s.spawn(|| run(c))).collect();
-            hs.into_iter().filter_map(|h| h.join().ok()).collect()
+    for round in 1..=rounds {
+        println!("round {round} (load average {})", loadavg());
+        let (tiers, wall, c) = timed(|| {
+            let ex = Explainer::new(&policy, &th, &sla);
+            let mut tiers = [0usize; 4];
+            let mut with_sla = 0usize;
+            for f in &all {
+                let (t, s) = ex.decide(f);
+                tiers[t as usize] += 1;
+                with_sla += usize::from(s.is_some());
+            }
+            (tiers, with_sla)
         });
-        let par = t.elapsed().as_secs_f64();
+        line("decision only (tier + SLA rule), 1 thread", n, wall, c);
+
+        // The full re-prioritisation on one thread, every outcome kept (as
+        // the engine keeps them until they are stored).
+        let (kept, wall, c) = timed(|| {
+            let mut ex = Explainer::new(&policy, &th, &sla);
+            let mut out = Vec::with_capacity(n);
+            for (f, &s) in all.iter().zip(&since) {
+                let mut o = ex.evaluate(f);
+                finish(&mut ex, &mut o, s);
+                out.push(o);
+            }
+            out
+        });
+        line(
+            "full: decision + score + 9 factors + path + SLA, 1 thread",
+            n,
+            wall,
+            c,
+        );
+        let ((), wall, c) = timed(|| drop(kept));
+        line("  freeing those outcomes", n, wall, c);
+
+        // The same work with each outcome dropped at once: the cost of the
+        // work itself, without holding a million explanations in memory.
+        let (sum, wall, c) = timed(|| {
+            let mut ex = Explainer::new(&policy, &th, &sla);
+            let mut sum = 0usize;
+            for (f, &s) in all.iter().zip(&since) {
+                let mut o = ex.evaluate(f);
+                finish(&mut ex, &mut o, s);
+                sum += o.policy_path.len();
+                black_box(&o);
+            }
+            sum
+        });
+        black_box(sum);
+        line(
+            "  the same, each outcome dropped at once (streamed)",
+            n,
+            wall,
+            c,
+        );
+
+        // The same as `ctem-engine::prioritise` does it: every core.
+        let (kept, wall, c) = timed_threads(|| {
+            let mut out = evaluate_all(&policy, &th, &sla, &all, threads);
+            let mut ex = Explainer::new(&policy, &th, &sla);
+            for (o, &s) in out.iter_mut().flatten().zip(&since) {
+                finish(&mut ex, o, s);
+            }
+            out
+        });
+        line(
+            &format!("full, {threads} threads (evaluate_all, as the engine runs it)"),
+            n,
+            wall,
+            c,
+        );
+        let count = |o: &[Outcome]| {
+            let mut t = [0usize; 4];
+            for x in o {
+                t[x.tier as usize] += 1;
+            }
+            t
+        };
+        let kept: Vec<Outcome> = kept.into_iter().flatten().collect();
+        assert_eq!(count(&kept), tiers.0, "the same tiers on every path");
+        let path_lines: usize = kept.iter().map(|o| o.policy_path.len()).sum();
+
+        // What the store does next with each explanation: write it as the
+        // JSON of the `decisions.decision` column — the factors' text is
+        // written straight from the compact form, every string in full.
+        let (bytes, wall, c) = timed(|| {
+            let mut buf = Vec::with_capacity(4096);
+            let mut bytes = 0usize;
+            for o in &kept {
+                buf.clear();
+                let _ = serde_json::to_writer(&mut buf, &(&o.factors, &o.policy_path));
+                bytes += buf.len();
+            }
+            bytes
+        });
+        line(
+            "stored form: JSON of the 9 factors + path, 1 thread",
+            n,
+            wall,
+            c,
+        );
+        let (bytes2, wall, c) = timed_threads(|| {
+            let per = n.div_ceil(threads);
+            std::thread::scope(|s| {
+                let hs: Vec<_> = kept
+                    .chunks(per.max(1))
+                    .map(|chunk| {
+                        s.spawn(move || {
+                            let mut buf = Vec::with_capacity(4096);
+                            let mut bytes = 0usize;
+                            for o in chunk {
+                                buf.clear();
+                                let _ =
+                                    serde_json::to_writer(&mut buf, &(&o.factors, &o.policy_path));
+                                bytes += buf.len();
+                            }
+                            bytes
+                        })
+                    })
+                    .collect();
+                hs.into_iter().filter_map(|h| h.join().ok()).sum::<usize>()
+            })
+        });
+        assert_eq!(bytes, bytes2);
+        line(
+            &format!("stored form: the same, {threads} threads"),
+            n,
+            wall,
+            c,
+        );
+        // What a reader pays to see every explanation as text (a report over
+        // all exposures; `ctem explain` renders one).
+        let (rendered, wall, c) = timed(|| kept.iter().map(|o| o.factors.len()).sum::<usize>());
+        line(
+            "rendering every factor as text (readers), 1 thread",
+            n,
+            wall,
+            c,
+        );
+        let ((), wall, c) = timed(|| drop(kept));
+        line("  freeing those outcomes", n, wall, c);
         println!(
-            "  round {}: 1 thread {one:.3} s ({:.0} ns/exposure); {threads} threads {par:.3} s; tiers P1–P4 {tiers:?}",
-            round + 1,
-            one * 1e9 / n as f64
+            "  tiers P1–P4 {:?}, {} with an SLA rule, {rendered} factors, {path_lines} path lines, {:.0} MB of explanation JSON; load average {}",
+            tiers.0,
+            tiers.1,
+            bytes as f64 / 1e6,
+            loadavg()
         );
     }
-    // Decisions only (tier and SLA, no explanation strings), for comparison.
-    let t = Instant::now();
-    let mut hits = 0usize;
-    for f in &all {
-        let tier = policy
-            .rules
-            .iter()
-            .find(|r| {
-                f.all(&r.all, &th)
-                    && (r.any.is_empty()
-                        || r.any.iter().any(|c| f.holds(c.predicate, &th) != c.negated))
-            })
-            .map(|r| r.tier)
-            .unwrap_or(policy.default_tier);
-        hits += usize::from(sla_for(&sla, tier, f, &th).is_some());
-    }
-    println!(
-        "  tier + SLA only (no explanation): {:.3} s ({hits} with an SLA)",
-        t.elapsed().as_secs_f64()
-    );
-    let t = Instant::now();
-    for f in &all {
-        black_box(ctem_prioritise::factors(f, &th));
-    }
-    println!(
-        "  of which the factors alone: {:.3} s",
-        t.elapsed().as_secs_f64()
-    );
-    let t = Instant::now();
-    for f in &all {
-        black_box(ctem_prioritise::ssvc::derive(f, &th));
-    }
-    println!("  of which SSVC alone: {:.3} s", t.elapsed().as_secs_f64());
+    let ((), wall, c) = timed(|| {
+        for f in &all {
+            black_box(ctem_prioritise::ssvc::derive(f, &th));
+        }
+    });
+    line("SSVC alone (derive the inputs, both tables)", n, wall, c);
 }

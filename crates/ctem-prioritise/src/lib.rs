@@ -17,14 +17,21 @@
 
 #![forbid(unsafe_code)]
 
+mod explain;
 pub mod policy_digest;
+#[cfg(test)]
+mod reference;
 pub mod ssvc;
 
-use ctem_model::{Factor, Severity, Tier, ValidationState, WeaknessKind, fmt_date};
+pub use ctem_model::factors::push_fixed;
+pub use explain::{Explainer, evaluate_all};
+
+#[cfg(test)]
+use ctem_model::Text;
+use ctem_model::{Factors, PolicyPath, Severity, Tier, ValidationState, WeaknessKind};
 use ctem_scope::predicate::{Condition, Predicate};
 use ctem_scope::{Policy, SlaRule, Thresholds};
 use serde::Serialize;
-use std::fmt::Write as _;
 
 /// The service an exposure's asset supports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -120,7 +127,7 @@ impl Facts {
         Predicate::ALL.map(|p| self.holds_with(p, th, &s))
     }
 
-    fn holds_with(&self, p: Predicate, th: &Thresholds, s: &ssvc::Ssvc) -> bool {
+    pub(crate) fn holds_with(&self, p: Predicate, th: &Thresholds, s: &ssvc::Ssvc) -> bool {
         let epss_high = self.epss.as_ref().is_some_and(|e| e.score >= th.epss);
         let cvss = self.cvss.as_ref().map(|c| c.base).unwrap_or(0.0);
         match p {
@@ -185,74 +192,31 @@ const NO_SSVC: ssvc::Ssvc = ssvc::Ssvc {
 pub struct Outcome {
     pub tier: Tier,
     pub score: f64,
-    pub factors: Vec<Factor>,
-    pub policy_path: Vec<String>,
+    /// Every factor, compact until read or stored ([`Factors`]).
+    pub factors: Factors,
+    /// The rules tried, in order, ending with the one that matched (or the
+    /// default tier), shared between exposures with the same outcome. The SLA
+    /// line is added by the caller, who knows when the clock started
+    /// ([`Explainer::with_sla`]).
+    pub policy_path: PolicyPath,
     pub exploitable_intel: bool,
+    /// The SLA rule that applies, as an index into the explainer's SLA rules
+    /// (`None` when none applies or the explainer was given none).
+    pub sla: Option<usize>,
 }
 
-type Values = [bool; Predicate::ALL.len()];
+/// The value of every predicate, indexed by `Predicate as usize`.
+pub(crate) type Values = [bool; Predicate::ALL.len()];
 
-fn holds_in(v: &Values, c: &Condition) -> bool {
+pub(crate) fn holds_in(v: &Values, c: &Condition) -> bool {
     v[c.predicate as usize] != c.negated
 }
 
-/// Appends `name=value, …` to the path text without intermediate strings.
-fn push_conds(text: &mut String, conds: &[Condition], v: &Values) {
-    for (i, c) in conds.iter().enumerate() {
-        if i > 0 {
-            text.push_str(", ");
-        }
-        if c.negated {
-            text.push('!');
-        }
-        text.push_str(c.predicate.name());
-        text.push_str(if holds_in(v, c) { "=true" } else { "=false" });
-    }
-}
-
-/// Evaluates the policy on the facts of one exposure.
+/// Evaluates the policy on the facts of one exposure (no SLA rule chosen).
+/// For many exposures use one [`Explainer`] per thread: it shares the parts
+/// of the explanation that repeat between exposures.
 pub fn evaluate(policy: &Policy, th: &Thresholds, f: &Facts) -> Outcome {
-    let ssvc = ssvc::derive(f, th);
-    let v: Values = Predicate::ALL.map(|p| f.holds_with(p, th, &ssvc));
-    let mut path = Vec::with_capacity(policy.rules.len() + 2);
-    let mut tier = None;
-    for (i, r) in policy.rules.iter().enumerate() {
-        let all_ok = r.all.iter().all(|c| holds_in(&v, c));
-        let any_ok = r.any.is_empty() || r.any.iter().any(|c| holds_in(&v, c));
-        let mut text = String::with_capacity(48 + r.name.len() + 24 * (r.all.len() + r.any.len()));
-        let _ = write!(text, "rule {} \"{}\" ({}): ", i + 1, r.name, r.tier);
-        push_conds(&mut text, &r.all, &v);
-        if !r.any.is_empty() {
-            if !r.all.is_empty() {
-                text.push_str("; ");
-            }
-            text.push_str("any of [");
-            push_conds(&mut text, &r.any, &v);
-            text.push(']');
-        }
-        if all_ok && any_ok {
-            text.push_str(" → matched");
-            path.push(text);
-            tier = Some(r.tier);
-            break;
-        }
-        text.push_str(" → no");
-        path.push(text);
-    }
-    let tier = match tier {
-        Some(t) => t,
-        None => {
-            path.push(format!("no rule matched → default {}", policy.default_tier));
-            policy.default_tier
-        }
-    };
-    Outcome {
-        tier,
-        score: score_with(f, &v),
-        factors: factors_with(f, th, &ssvc),
-        policy_path: path,
-        exploitable_intel: v[Predicate::ExploitableIntel as usize],
-    }
+    Explainer::new(policy, th, &[]).evaluate(f)
 }
 
 /// The ordering score within a tier (see the crate docs for the formula).
@@ -260,7 +224,7 @@ pub fn score(f: &Facts, th: &Thresholds) -> f64 {
     score_with(f, &f.predicate_values(th))
 }
 
-fn score_with(f: &Facts, v: &Values) -> f64 {
+pub(crate) fn score_with(f: &Facts, v: &Values) -> f64 {
     let crit = f
         .service
         .as_ref()
@@ -280,179 +244,14 @@ fn score_with(f: &Facts, v: &Values) -> f64 {
     (s.clamp(0.0, 100.0) * 10.0).round() / 10.0
 }
 
-fn factor(name: &str, value: String, source: &str, as_of: Option<i64>) -> Factor {
-    Factor {
-        name: name.to_string(),
-        value,
-        source: source.to_string(),
-        as_of: as_of.map(fmt_date),
-    }
-}
-
 /// Every factor with its value, its source and the date of its data.
-pub fn factors(f: &Facts, th: &Thresholds) -> Vec<Factor> {
-    factors_with(f, th, &ssvc::derive(f, th))
-}
-
-fn factors_with(f: &Facts, th: &Thresholds, s: &ssvc::Ssvc) -> Vec<Factor> {
-    let mut v = Vec::with_capacity(9);
-    v.push(match &f.service {
-        Some(s) => factor(
-            "service",
-            format!(
-                "{} ({}criticality {}{})",
-                s.name,
-                if s.crown_jewel { "crown jewel, " } else { "" },
-                s.criticality,
-                if s.regulated_data {
-                    ", regulated data"
-                } else {
-                    ""
-                }
-            ),
-            "scope: ctem.toml",
-            None,
-        ),
-        None => factor(
-            "service",
-            "none: no service in scope selects this asset".into(),
-            "scope: ctem.toml",
-            None,
-        ),
-    });
-    v.push(match (&f.kev, &f.kev_loaded) {
-        (Some(k), _) => factor(
-            "kev",
-            format!(
-                "yes, added {}{}{}",
-                fmt_date(k.date_added),
-                k.due_date
-                    .map(|d| format!(", federal due date {}", fmt_date(d)))
-                    .unwrap_or_default(),
-                if k.ransomware {
-                    ", known ransomware use"
-                } else {
-                    ""
-                }
-            ),
-            &format!("CISA KEV {}", k.catalog),
-            Some(k.catalog_date),
-        ),
-        (None, Some(cat)) => factor("kev", "no".into(), &format!("CISA KEV {cat}"), None),
-        (None, None) => factor(
-            "kev",
-            "unknown: no KEV feed loaded".into(),
-            "CISA KEV",
-            None,
-        ),
-    });
-    v.push(match (&f.epss, &f.epss_loaded) {
-        (Some(e), _) => factor(
-            "epss",
-            format!(
-                "{:.3} (percentile {:.3}){}",
-                e.score,
-                e.percentile,
-                if e.score >= th.epss {
-                    ", at or above threshold"
-                } else {
-                    ", below threshold"
-                }
-            ),
-            &format!("FIRST EPSS {}", e.model),
-            Some(e.score_date),
-        ),
-        (None, Some(m)) => factor(
-            "epss",
-            "no score for this weakness".into(),
-            &format!("FIRST EPSS {m}"),
-            None,
-        ),
-        (None, None) => factor(
-            "epss",
-            "unknown: no EPSS feed loaded".into(),
-            "FIRST EPSS",
-            None,
-        ),
-    });
-    v.push(match &f.cvss {
-        Some(c) => factor(
-            "cvss",
-            match &c.vector {
-                Some(vec) => format!("{:.1} ({vec})", c.base),
-                None => format!("{:.1}", c.base),
-            },
-            &c.source,
-            None,
-        ),
-        None => factor("cvss", "none".into(), "report", None),
-    });
-    v.push(factor(
-        "reachable",
-        match &f.reachable {
-            Some(p) => format!("yes: {p}"),
-            None => "no: no attack path from the internet or an assumed-breach zone".into(),
-        },
-        "attack graph: ctem.toml topology",
-        None,
-    ));
-    v.push(factor(
-        "internet_facing",
-        match (&f.zone, f.internet_facing) {
-            (Some(z), true) => format!("yes (zone {z})"),
-            (Some(z), false) => format!("no (zone {z})"),
-            (None, _) => "no (asset in no declared zone)".into(),
-        },
-        "ctem.toml topology",
-        None,
-    ));
-    v.push(match &f.validation {
-        Some(val) => factor(
-            "validation",
-            format!(
-                "{} by {} ({}){}{}",
-                val.state,
-                val.tool,
-                val.method,
-                val.control
-                    .as_ref()
-                    .map(|c| format!(", control {c}"))
-                    .unwrap_or_default(),
-                val.reason
-                    .as_ref()
-                    .map(|r| format!(": {r}"))
-                    .unwrap_or_default()
-            ),
-            "validation record",
-            Some(val.at),
-        ),
-        None => factor(
-            "validation",
-            "not validated".into(),
-            "validation record",
-            None,
-        ),
-    });
-    v.push(factor(
-        "mitigated",
-        if f.mitigated_by.is_empty() {
-            "no declared control mitigates it".into()
-        } else {
-            format!("yes: {}", f.mitigated_by.join(", "))
-        },
-        "ctem.toml controls",
-        None,
-    ));
-    v.push(factor(
-        "ssvc",
-        s.describe(),
-        ssvc::SOURCE,
-        f.kev
-            .as_ref()
-            .map(|k| k.catalog_date)
-            .or(f.epss.as_ref().map(|e| e.score_date)),
-    ));
-    v
+pub fn factors(f: &Facts, th: &Thresholds) -> Factors {
+    let policy = Policy {
+        version: String::new(),
+        rules: Vec::new(),
+        default_tier: Tier::P4,
+    };
+    Explainer::new(&policy, th, &[]).factors(f)
 }
 
 /// The SLA rule that applies: `(rule name, days)`.
@@ -637,5 +436,263 @@ mod tests {
         let high = score(&f, &th());
         assert!(high > low);
         assert!((0.0..=100.0).contains(&high));
+    }
+
+    /// Varied facts: every factor present, absent and in each of its forms.
+    fn varied(n: usize) -> Vec<Facts> {
+        let mut r = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |m: u64| {
+            r ^= r >> 12;
+            r ^= r << 25;
+            r ^= r >> 27;
+            r.wrapping_mul(0x2545_f491_4f6c_dd1d) % m
+        };
+        (0..n)
+            .map(|i| {
+                let mut f = base();
+                f.service = match next(4) {
+                    0 => None,
+                    k => Some(ServiceFact {
+                        id: format!("svc-{k}"),
+                        name: format!("Service {k}"),
+                        crown_jewel: k == 1,
+                        criticality: k as u8,
+                        regulated_data: k == 2,
+                    }),
+                };
+                f.kev_loaded = (next(5) > 0).then(|| format!("2026.0{}.01", next(3) + 1));
+                f.kev = (f.kev_loaded.is_some() && next(3) == 0).then(|| KevFact {
+                    date_added: 1_700_000_000 + next(40_000_000) as i64,
+                    ransomware: next(2) == 0,
+                    due_date: (next(2) == 0).then_some(1_760_000_000),
+                    catalog: f.kev_loaded.clone().unwrap_or_default(),
+                    catalog_date: 1_786_000_000 + 86_400 * next(3) as i64,
+                });
+                f.epss_loaded = (next(5) > 0).then(|| "v2025.03.14".to_string());
+                f.epss = (f.epss_loaded.is_some() && next(4) > 0).then(|| EpssFact {
+                    score: [0.0005, 0.1, 0.0015, 1.0][next(4) as usize]
+                        * (next(1_000_001) as f64 / 1e6),
+                    percentile: next(100_001) as f64 / 1e5,
+                    model: "v2025.03.14".into(),
+                    score_date: 1_769_731_200,
+                });
+                f.cvss = match next(4) {
+                    0 => None,
+                    1 => Some(CvssFact {
+                        base: next(101) as f64 / 10.0,
+                        vector: None,
+                        source: "score reported by trivy".into(),
+                        traits: None,
+                    }),
+                    _ => Some(CvssFact {
+                        base: next(101) as f64 / 10.0,
+                        vector: Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H".into()),
+                        source: "CVSS v3.1 vector from trivy, grype".into(),
+                        traits: Some(ssvc::VectorTraits {
+                            automatable: next(2) == 0,
+                            total_impact: next(2) == 0,
+                            exploit: (next(3) == 0).then_some(ssvc::Exploitation::PublicPoc),
+                        }),
+                    }),
+                };
+                f.reachable = (next(2) == 0).then(|| format!("internet → dmz: web-{i}"));
+                f.internet_facing = next(2) == 0;
+                f.zone = (next(5) > 0).then(|| ["dmz", "app", "data"][next(3) as usize].into());
+                f.validation = (next(4) == 0).then(|| ValidationFact {
+                    state: [
+                        ValidationState::Exploitable,
+                        ValidationState::NotExploitable,
+                        ValidationState::BlockedByControl,
+                    ][next(3) as usize],
+                    tool: "caldera".into(),
+                    method: "bas".into(),
+                    control: (next(2) == 0).then(|| "edge-waf".into()),
+                    reason: (next(2) == 0).then(|| "blocked at the WAF".into()),
+                    at: 1_780_000_000 + next(1000) as i64,
+                });
+                f.mitigated_by = (0..next(3)).map(|k| format!("ctl-{k} (waf)")).collect();
+                f
+            })
+            .collect()
+    }
+
+    #[test]
+    fn explainer_renders_exactly_what_rendering_afresh_gives() {
+        let mut policy = default_policy();
+        let cond = |s: &str| Condition::parse(s).expect("condition");
+        policy.rules.push(ctem_scope::Rule {
+            name: "SSVC out-of-cycle".into(),
+            tier: Tier::P3,
+            all: vec![cond("ssvc_out_of_cycle"), cond("!mitigated")],
+            any: vec![cond("kev"), cond("epss_high"), cond("validated")],
+        });
+        let sla = default_sla();
+        let th = th();
+        // One explainer for all, so shared parts come from its caches.
+        let mut ex = Explainer::new(&policy, &th, &sla);
+        for f in varied(20_000) {
+            let o = ex.evaluate(&f);
+            let (factors, path) = reference::evaluate(&policy, &th, &f);
+            // Stored form first (streamed from the compact factors), then
+            // the rendered factors.
+            let reference_factors: Vec<ctem_model::Factor> = factors
+                .iter()
+                .map(|(n, v, s, d)| ctem_model::Factor {
+                    name: n.as_str().into(),
+                    value: v.as_str().into(),
+                    source: s.as_str().into(),
+                    as_of: d.as_deref().map(Text::from),
+                })
+                .collect();
+            assert_eq!(
+                serde_json::to_string(&o.factors).expect("json"),
+                serde_json::to_string(&reference_factors).expect("json"),
+                "{f:?}"
+            );
+            let got: Vec<reference::Plain> = o
+                .factors
+                .iter()
+                .map(|x| {
+                    (
+                        x.name.to_string(),
+                        x.value.to_string(),
+                        x.source.to_string(),
+                        x.as_of.as_ref().map(|d| d.to_string()),
+                    )
+                })
+                .collect();
+            assert_eq!(got, factors, "{f:?}");
+            let got: Vec<String> = o.policy_path.iter().map(|p| p.to_string()).collect();
+            assert_eq!(got, path, "{f:?}");
+            assert_eq!(
+                o.sla.map(|i| &sla[i].name),
+                sla_for(&sla, o.tier, &f, &th).map(|r| &r.name)
+            );
+            assert_eq!(ex.decide(&f), (o.tier, o.sla));
+            if let Some(i) = o.sla {
+                let since = 1_780_000_000 + 3_600 * (f.mitigated_by.len() as i64);
+                let full = ex.with_sla(&o.policy_path, o.sla, since);
+                assert_eq!(full.len(), path.len() + 1);
+                assert!(full.iter().take(path.len()).eq(o.policy_path.iter()));
+                assert_eq!(
+                    ex.sla_line(i, since),
+                    format!(
+                        "SLA \"{}\": {} days from {}",
+                        sla[i].name,
+                        sla[i].days,
+                        ctem_model::fmt_date(since)
+                    )
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn evaluate_all_on_threads_gives_the_outcomes_in_order() {
+        let policy = default_policy();
+        let sla = default_sla();
+        let th = th();
+        let facts = varied(40_000);
+        let parts = evaluate_all(&policy, &th, &sla, &facts, 2);
+        assert_eq!(parts.len(), 2, "two chunks on two threads");
+        let all: Vec<Outcome> = parts.into_iter().flatten().collect();
+        assert_eq!(all.len(), facts.len());
+        let mut ex = Explainer::new(&policy, &th, &sla);
+        for (o, f) in all.iter().zip(&facts).step_by(97) {
+            assert_eq!(o, &ex.evaluate(f));
+        }
+    }
+
+    #[test]
+    fn the_explanation_carries_every_factor_with_value_source_date_and_the_rule() {
+        let mut f = base();
+        f.kev = kev();
+        f.epss = Some(EpssFact {
+            score: 0.9432,
+            percentile: 0.99,
+            model: "v2025.03.14".into(),
+            score_date: 1_769_731_200,
+        });
+        f.reachable = Some("internet → dmz: fw-01 (CVE-2024-3400)".into());
+        f.validation = Some(ValidationFact {
+            state: ValidationState::Exploitable,
+            tool: "red team".into(),
+            method: "red_team".into(),
+            control: None,
+            reason: None,
+            at: 1_780_000_000,
+        });
+        f.mitigated_by = vec!["edge-waf (waf)".into()];
+        let policy = default_policy();
+        let sla = default_sla();
+        let th = th();
+        let mut ex = Explainer::new(&policy, &th, &sla);
+        let o = ex.evaluate(&f);
+        let get = |n: &str| {
+            o.factors
+                .iter()
+                .find(|x| x.name == n)
+                .unwrap_or_else(|| panic!("factor {n}"))
+        };
+        let (kev, epss) = (get("kev"), get("epss"));
+        assert_eq!(kev.value, "yes, added 2024-04-12");
+        assert_eq!(kev.source, "CISA KEV 2026.11.26");
+        assert_eq!(kev.as_of.as_deref(), Some("1970-01-01"));
+        assert_eq!(
+            epss.value,
+            "0.943 (percentile 0.990), at or above threshold"
+        );
+        assert_eq!(epss.source, "FIRST EPSS v2025.03.14");
+        assert_eq!(epss.as_of.as_deref(), Some("2026-01-30"));
+        assert_eq!(
+            get("service").value,
+            "Claims (crown jewel, criticality 5, regulated data)"
+        );
+        assert_eq!(get("service").source, "scope: ctem.toml");
+        assert_eq!(get("cvss").value, "6.5");
+        assert_eq!(get("cvss").source, "reported score");
+        assert_eq!(
+            get("reachable").value,
+            "yes: internet → dmz: fw-01 (CVE-2024-3400)"
+        );
+        assert_eq!(get("internet_facing").value, "yes (zone dmz)");
+        assert_eq!(
+            get("validation").value,
+            "exploitable by red team (red_team)"
+        );
+        assert_eq!(get("validation").as_of.as_deref(), Some("2026-05-28"));
+        assert_eq!(get("mitigated").value, "yes: edge-waf (waf)");
+        assert!(
+            get("ssvc")
+                .value
+                .starts_with("Attend (exploitation active: in CISA KEV"),
+            "{}",
+            get("ssvc").value
+        );
+        assert_eq!(get("ssvc").source, ssvc::SOURCE);
+        assert_eq!(o.factors.len(), 9);
+        let last = o.policy_path.last().expect("path");
+        assert_eq!(
+            last,
+            "rule 2 \"validated exploitable on a crown jewel\" (P1): validated=true, crown_jewel=true → matched"
+        );
+        assert!(o.policy_path[0].ends_with("→ no"), "{:?}", o.policy_path);
+        let i = o.sla.expect("an SLA rule");
+        let line = ex.sla_line(i, 1_780_000_000);
+        assert_eq!(
+            line,
+            format!("SLA \"{}\": 7 days from 2026-05-28", sla[i].name)
+        );
+        // Stored as plain strings: the JSON is what it was with `String`.
+        let json = serde_json::to_value(&o.factors[1]).expect("json");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "name": "kev",
+                "value": "yes, added 2024-04-12",
+                "source": "CISA KEV 2026.11.26",
+                "as_of": "1970-01-01"
+            })
+        );
     }
 }

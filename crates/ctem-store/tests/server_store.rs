@@ -77,8 +77,8 @@ fn store_with(n: usize) -> Store {
             } else {
                 ValidationState::NotValidated
             },
-            factors: vec![],
-            policy_path: vec![],
+            factors: Default::default(),
+            policy_path: Default::default(),
             policy_version: "v1".into(),
             owner: None,
             sla_days: Some(30),

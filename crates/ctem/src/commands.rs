@@ -416,10 +416,10 @@ fn explain(ctx: &Ctx, id: &str) -> Result<()> {
     let mut t = Table::new(&["factor", "value", "source", "as of"]);
     for f in &decision.factors {
         t.row(vec![
-            f.name.clone(),
-            f.value.clone(),
-            f.source.clone(),
-            f.as_of.clone().unwrap_or_default(),
+            f.name.to_string(),
+            f.value.to_string(),
+            f.source.to_string(),
+            f.as_of.as_deref().unwrap_or_default().to_string(),
         ]);
     }
     t.print_indented(2);

@@ -147,6 +147,72 @@ fn demo_runs_the_whole_loop_and_is_deterministic() {
             text.contains("Path through the policy") && text.contains("→ matched"),
             "{text}"
         );
+        // The stored explanation (written from compact factors) carries every
+        // factor with its value, source and feed date, and the whole path.
+        let e = json(&ctem(a.path(), &["explain", id, "--output", "json"]));
+        let factors = e["decision"]["factors"].as_array().expect("factors");
+        let names: Vec<&str> = factors.iter().filter_map(|f| f["name"].as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "service",
+                "kev",
+                "epss",
+                "cvss",
+                "reachable",
+                "internet_facing",
+                "validation",
+                "mitigated",
+                "ssvc"
+            ]
+        );
+        for f in factors {
+            let (value, source) = (f["value"].as_str(), f["source"].as_str());
+            assert!(
+                value.is_some_and(|v| !v.is_empty()) && source.is_some_and(|s| !s.is_empty()),
+                "{f}"
+            );
+            assert!(text.contains(value.unwrap_or_default()), "{f} in {text}");
+        }
+        let epss = &factors[2];
+        if epss["value"]
+            .as_str()
+            .is_some_and(|v| v.contains("percentile"))
+        {
+            assert!(
+                epss["source"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("FIRST EPSS "))
+            );
+            assert!(
+                epss["as_of"].as_str().is_some_and(|d| d.len() == 10),
+                "{epss}"
+            );
+        }
+        let kev = &factors[1];
+        if kev["value"].as_str().is_some_and(|v| v.starts_with("yes")) {
+            assert!(
+                kev["as_of"].as_str().is_some_and(|d| d.len() == 10),
+                "{kev}"
+            );
+        }
+        assert!(
+            factors[4]["value"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("yes: internet"))
+        );
+        assert!(factors[6]["as_of"].as_str().is_some_and(|d| d.len() == 10));
+        let path: Vec<&str> = e["decision"]["policy_path"]
+            .as_array()
+            .expect("path")
+            .iter()
+            .filter_map(|p| p.as_str())
+            .collect();
+        assert!(path.iter().any(|p| p.ends_with("→ matched")), "{path:?}");
+        assert!(
+            path.last().is_some_and(|p| p.starts_with("SLA \"")),
+            "{path:?}"
+        );
     }
     let o = ctem(a.path(), &["audit", "verify"]);
     assert!(o.status.success(), "{}", stdout(&o));
