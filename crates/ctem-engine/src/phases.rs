@@ -754,11 +754,9 @@ fn prioritise_exclusive(
     crate::mobilisation::expire_acceptances(store, actor)?;
     let policy_change = crate::changes::track_policy(store, scope, actor, now)?;
     let a = assess(store, scope)?;
-    let previous: HashMap<String, Decision> = store
-        .decisions()?
-        .into_iter()
-        .map(|d| (d.exposure_id.clone(), d))
-        .collect();
+    // The previous tiers from their columns; a previous explanation is read
+    // only for an exposure whose tier changes (to say why).
+    let previous = store.decision_heads()?;
     let mut reasons = HashMap::new();
     let th = scope.thresholds;
     let snapshots: Vec<i64> = a.kev.iter().chain(a.epss.iter()).map(|s| s.id).collect();
@@ -781,13 +779,15 @@ fn prioritise_exclusive(
         let sla = o.sla.map(|i| &scope.sla[i]);
         let prev = previous.get(&r.exposure.id);
         let since = ctem_mobilise::tier_since(prev.map(|p| (p.tier, p.tier_since)), o.tier, now);
-        if let Some(p) = prev.filter(|p| p.tier != o.tier) {
+        if prev.is_some_and(|p| p.tier != o.tier)
+            && let Some(p) = store.decision(&r.exposure.id)?
+        {
             reasons.insert(
                 r.exposure.id.clone(),
                 change_reason(
                     &r.exposure.weakness.id,
                     &r.asset.name,
-                    p,
+                    &p,
                     o.tier,
                     &o.factors,
                     policy_change.as_ref(),

@@ -38,8 +38,8 @@ pub use migrate::SCHEMA_VERSION;
 pub use mobilise::{AcceptanceRow, ExposureHistory, TicketRow};
 pub use policy::{FeedCheck, PolicyRecord};
 pub use queries::{
-    CycleRecord, DecisionChange, EpssRow, ExposureRow, FeedSnapshot, ImportRecord, KevRow,
-    StateDigest,
+    CycleRecord, DecisionChange, DecisionHead, EpssRow, ExposureRow, FeedSnapshot, ImportRecord,
+    KevRow, StateDigest,
 };
 pub use views::{ExposureListRow, ExposurePage, ExposureQuery, ExposureSort, FunnelCounts};
 

@@ -79,6 +79,15 @@ pub struct DecisionChange {
     pub reason: Option<String>,
 }
 
+/// The columns of a decision that re-prioritisation compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionHead {
+    pub tier: Tier,
+    pub tier_since: i64,
+    pub due: Option<i64>,
+    pub owner: Option<String>,
+}
+
 /// A completed cycle.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CycleRecord {
@@ -468,6 +477,34 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Tier, since when, due date and owner of every current decision,
+    /// read from their columns (no explanation is parsed): what
+    /// re-prioritisation compares against.
+    pub fn decision_heads(&self) -> Result<HashMap<String, DecisionHead>> {
+        let mut out = HashMap::new();
+        self.conn
+            .query_each(
+                "SELECT exposure_id, tier, tier_since, due, owner FROM decisions",
+                [],
+                |r| {
+                    let tier: String = r.get(1)?;
+                    let tier = Tier::parse(&tier).ok_or_else(|| text_err("tier", &tier))?;
+                    out.insert(
+                        r.get::<_, String>(0)?,
+                        DecisionHead {
+                            tier,
+                            tier_since: r.get(2)?,
+                            due: r.get(3)?,
+                            owner: r.get(4)?,
+                        },
+                    );
+                    Ok(())
+                },
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(out)
+    }
+
     /// The current decision of one exposure.
     pub fn decision(&self, exposure_id: &str) -> Result<Option<Decision>> {
         let s: Option<String> = self
@@ -496,9 +533,9 @@ impl Store {
         actor: &str,
     ) -> Result<Vec<DecisionChange>> {
         let previous: HashMap<String, (Tier, Option<i64>, Option<String>)> = self
-            .decisions()?
+            .decision_heads()?
             .into_iter()
-            .map(|d| (d.exposure_id, (d.tier, d.due, d.owner)))
+            .map(|(id, h)| (id, (h.tier, h.due, h.owner)))
             .collect();
         let path = self.path.clone();
         let e = |e| db_err(&path, e);
