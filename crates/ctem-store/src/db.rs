@@ -746,6 +746,44 @@ impl Db {
         self.query_row(&sql, params, |r| r.get(0))
     }
 
+    /// Inserts `rows` (each `ncols` values) with `head` — `INSERT INTO t
+    /// (a, b, …)` — and an optional `tail` (`ON CONFLICT …`). SQLite runs
+    /// one cached statement per row (no round trips to save); PostgreSQL
+    /// sends up to 1,000 rows per statement, since each statement is a
+    /// network round trip.
+    pub fn insert_rows(
+        &self,
+        head: &str,
+        ncols: usize,
+        rows: &[Vec<OwnedValue>],
+        tail: &str,
+    ) -> DbResult<()> {
+        let tuple = |first: usize| -> String {
+            let cols: Vec<String> = (first..first + ncols).map(|i| format!("?{i}")).collect();
+            format!("({})", cols.join(", "))
+        };
+        match self.backend() {
+            Backend::Sqlite => {
+                let sql = format!("{head} VALUES {} {tail}", tuple(1));
+                for r in rows {
+                    self.execute(&sql, r)?;
+                }
+            }
+            Backend::Postgres => {
+                // PostgreSQL allows 65,535 parameters per statement.
+                let per = (65_535 / ncols.max(1)).clamp(1, 1000);
+                for chunk in rows.chunks(per) {
+                    let tuples: Vec<String> =
+                        (0..chunk.len()).map(|i| tuple(1 + i * ncols)).collect();
+                    let sql = format!("{head} VALUES {} {tail}", tuples.join(", "));
+                    let values: Vec<OwnedValue> = chunk.iter().flatten().cloned().collect();
+                    self.execute(&sql, &values)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Calls `f` on every row, in order.
     pub fn query_each<P: Params, F>(&self, sql: &str, params: P, mut f: F) -> DbResult<()>
     where

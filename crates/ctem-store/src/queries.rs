@@ -2,7 +2,7 @@
 //! decisions, cycles.
 
 use crate::audit::AuditWriter;
-use crate::db::{OptionalExtension, Row, params};
+use crate::db::{OptionalExtension, OwnedValue, Row, params};
 use crate::{Result, Store, db_err};
 use ctem_model::{
     Asset, AssetIdentity, AssetKind, Component, Decision, Exposure, ExposureStatus, Severity, Tier,
@@ -544,33 +544,35 @@ impl Store {
         let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
         tx.execute("DELETE FROM decisions", []).map_err(e)?;
         let mut changes = Vec::new();
+        const HEAD: &str = "INSERT INTO decisions (exposure_id, tier, score, in_scope, service_id, owner,
+            exploitable_intel, reachable, validation, sla_days, due, tier_since, decided_at, policy_version, decision)";
+        let mut batch: Vec<Vec<OwnedValue>> = Vec::with_capacity(1000);
+        let text = |s: &str| OwnedValue::Text(s.to_string());
+        let opt_text = |s: &Option<String>| s.as_deref().map_or(OwnedValue::Null, text);
+        let opt_int = |v: Option<i64>| v.map_or(OwnedValue::Null, OwnedValue::Int);
         for d in decisions {
             let json = serde_json::to_string(d).unwrap_or_else(|_| "{}".into());
-            tx.prepare_cached(
-                "INSERT INTO decisions (exposure_id, tier, score, in_scope, service_id, owner, exploitable_intel,
-                    reachable, validation, sla_days, due, tier_since, decided_at, policy_version, decision)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    d.exposure_id,
-                    d.tier.as_str(),
-                    d.score,
-                    d.in_scope,
-                    d.service_id,
-                    d.owner,
-                    d.exploitable_intel,
-                    d.reachable,
-                    d.validation.as_str(),
-                    d.sla_days,
-                    d.due,
-                    d.tier_since,
-                    d.decided_at,
-                    d.policy_version,
-                    json
-                ])
-            })
-            .map_err(e)?;
+            batch.push(vec![
+                text(&d.exposure_id),
+                text(d.tier.as_str()),
+                OwnedValue::Real(d.score),
+                OwnedValue::Int(i64::from(d.in_scope)),
+                opt_text(&d.service_id),
+                opt_text(&d.owner),
+                OwnedValue::Int(i64::from(d.exploitable_intel)),
+                OwnedValue::Int(i64::from(d.reachable)),
+                text(d.validation.as_str()),
+                opt_int(d.sla_days.map(i64::from)),
+                opt_int(d.due),
+                OwnedValue::Int(d.tier_since),
+                OwnedValue::Int(d.decided_at),
+                text(&d.policy_version),
+                OwnedValue::Text(json),
+            ]);
+            if batch.len() == 1000 {
+                tx.insert_rows(HEAD, 15, &batch, "").map_err(e)?;
+                batch.clear();
+            }
             let old = previous.get(&d.exposure_id);
             let changed = match old {
                 None => true,
@@ -606,6 +608,7 @@ impl Store {
                 });
             }
         }
+        tx.insert_rows(HEAD, 15, &batch, "").map_err(e)?;
         tx.commit().map_err(e)?;
         Ok(changes)
     }
