@@ -45,6 +45,9 @@ pub enum DbError {
     },
     /// A query meant to return one row returned none.
     NoRows,
+    /// A query was started on a PostgreSQL connection while it was still
+    /// streaming the rows of another (a callback that queried).
+    Busy,
     /// A value could not be read as the type asked for.
     Conversion {
         column: usize,
@@ -67,6 +70,10 @@ impl fmt::Display for DbError {
                 Ok(())
             }
             DbError::NoRows => write!(f, "query returned no rows"),
+            DbError::Busy => write!(
+                f,
+                "the connection is still reading the rows of another query (a query inside a row callback)"
+            ),
             DbError::Conversion { column, detail } => {
                 write!(f, "column {column}: {detail}")
             }
@@ -699,7 +706,7 @@ impl Db {
     pub fn is_closed(&self) -> bool {
         match &self.conn {
             Conn::Sqlite(_) => false,
-            Conn::Postgres(c) => c.borrow().client.is_closed(),
+            Conn::Postgres(c) => c.try_borrow().is_ok_and(|c| c.client.is_closed()),
         }
     }
 
@@ -708,7 +715,8 @@ impl Db {
         match &self.conn {
             Conn::Sqlite(c) => Ok(c.execute_batch(sql)?),
             Conn::Postgres(c) => c
-                .borrow_mut()
+                .try_borrow_mut()
+                .map_err(|_| DbError::Busy)?
                 .client
                 .batch_execute(sql)
                 .map_err(|e| DbError::pg(sql, e)),
@@ -724,7 +732,7 @@ impl Db {
                 Ok(stmt.execute(rusqlite::params_from_iter(values.iter()))?)
             }
             Conn::Postgres(c) => {
-                let mut pg = c.borrow_mut();
+                let mut pg = c.try_borrow_mut().map_err(|_| DbError::Busy)?;
                 let stmt = pg.statement(sql)?;
                 let args: Vec<&(dyn postgres::types::ToSql + Sync)> = values
                     .iter()
@@ -800,19 +808,23 @@ impl Db {
                 Ok(())
             }
             Conn::Postgres(c) => {
-                let rows = {
-                    let mut pg = c.borrow_mut();
-                    let stmt = pg.statement(sql)?;
-                    let args: Vec<&(dyn postgres::types::ToSql + Sync)> = values
-                        .iter()
-                        .map(|v| v as &(dyn postgres::types::ToSql + Sync))
-                        .collect();
-                    pg.client
-                        .query(&stmt, &args)
-                        .map_err(|e| DbError::pg(sql, e))?
-                };
-                for r in &rows {
-                    f(&Row::Postgres(r))?;
+                // Rows are streamed, not collected: a million decisions stay
+                // out of memory. The connection is busy until the last row,
+                // so `f` must not query (the store's callbacks only read the
+                // row); if one does, it gets an error, not a panic.
+                use postgres::fallible_iterator::FallibleIterator;
+                let mut pg = c.try_borrow_mut().map_err(|_| DbError::Busy)?;
+                let stmt = pg.statement(sql)?;
+                let args: Vec<&(dyn postgres::types::ToSql + Sync)> = values
+                    .iter()
+                    .map(|v| v as &(dyn postgres::types::ToSql + Sync))
+                    .collect();
+                let mut rows = pg
+                    .client
+                    .query_raw(&stmt, args.iter().copied())
+                    .map_err(|e| DbError::pg(sql, e))?;
+                while let Some(r) = rows.next().map_err(|e| DbError::pg(sql, e))? {
+                    f(&Row::Postgres(&r))?;
                 }
                 Ok(())
             }
@@ -855,7 +867,7 @@ impl Db {
             }
             Conn::Postgres(c) => {
                 let row = {
-                    let mut pg = c.borrow_mut();
+                    let mut pg = c.try_borrow_mut().map_err(|_| DbError::Busy)?;
                     let stmt = pg.statement(sql)?;
                     let args: Vec<&(dyn postgres::types::ToSql + Sync)> = values
                         .iter()
@@ -893,7 +905,8 @@ impl Db {
         match &self.conn {
             Conn::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
             Conn::Postgres(c) => c
-                .borrow_mut()
+                .try_borrow_mut()
+                .map_err(|_| DbError::Busy)?
                 .client
                 .batch_execute(&format!(
                     "BEGIN; SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"
