@@ -351,10 +351,9 @@ pub async fn load_detail(state: &AppState, p: &Principal, id: &str) -> Result<De
     let id2 = id.to_string();
     let (row, decision, acceptances) = state
         .db(move |s| {
-            let Some(row) = s.exposure_by_id_or_prefix(&id2)? else {
+            let Some((row, d)) = s.exposure_detail(&id2)? else {
                 return Ok(None);
             };
-            let d = s.decision(&row.exposure.id)?;
             let a = s.risk_acceptances(Some(&row.exposure.id), 50)?;
             Ok(Some((row, d, a)))
         })

@@ -353,12 +353,45 @@ impl Store {
         &self,
         id_or_prefix: &str,
     ) -> Result<Option<crate::ExposureRow>> {
+        Ok(self
+            .lookup_exposure(id_or_prefix, false)?
+            .map(|(row, _)| row))
+    }
+
+    /// [`Store::exposure_by_id_or_prefix`] and the exposure's decision, in
+    /// one statement (an exposure's page shows both).
+    pub fn exposure_detail(
+        &self,
+        id_or_prefix: &str,
+    ) -> Result<Option<(crate::ExposureRow, Option<ctem_model::Decision>)>> {
+        let Some((row, decision)) = self.lookup_exposure(id_or_prefix, true)? else {
+            return Ok(None);
+        };
+        let decision = match decision {
+            None => None,
+            Some(s) => Some(
+                serde_json::from_str(&s).map_err(|e| self.corrupt("decisions", e.to_string()))?,
+            ),
+        };
+        Ok(Some((row, decision)))
+    }
+
+    fn lookup_exposure(
+        &self,
+        id_or_prefix: &str,
+        with_decision: bool,
+    ) -> Result<Option<(crate::ExposureRow, Option<String>)>> {
         let key = id_or_prefix.trim().to_ascii_lowercase();
         if key.is_empty() {
             return Ok(None);
         }
+        let decision = if with_decision {
+            ", (SELECT dd.decision FROM decisions dd WHERE dd.exposure_id = e.id)"
+        } else {
+            ""
+        };
         let sql = format!(
-            "SELECT {} FROM exposures e JOIN assets a ON a.id = e.asset_id
+            "SELECT {}{decision} FROM exposures e JOIN assets a ON a.id = e.asset_id
              WHERE e.id >= ?1 AND e.id < ?2 ORDER BY e.id LIMIT 2",
             crate::queries::EXPOSURE_COLS
         );
@@ -367,12 +400,16 @@ impl Store {
         // order: SQLite's and PostgreSQL's "C" collation).
         let upper = format!("{key}\u{10FFFF}");
         let rows = stmt
-            .query_map([&key, &upper], crate::queries::exposure_row)
+            .query_map([&key, &upper], |r| {
+                let row = crate::queries::exposure_row(r)?;
+                let d: Option<String> = if with_decision { r.get(20)? } else { None };
+                Ok((row, d))
+            })
             .map_err(|e| self.err(e))?;
         let mut v = rows
             .collect::<crate::db::DbResult<Vec<_>>>()
             .map_err(|e| self.err(e))?;
-        if let Some(i) = v.iter().position(|r| r.exposure.id == key) {
+        if let Some(i) = v.iter().position(|r| r.0.exposure.id == key) {
             return Ok(Some(v.swap_remove(i)));
         }
         if key.chars().count() < 6 {
