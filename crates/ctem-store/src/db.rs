@@ -610,7 +610,8 @@ impl Row<'_> {
 
 enum Conn {
     Sqlite(rusqlite::Connection),
-    Postgres(RefCell<PgConn>),
+    // Boxed: a PostgreSQL client is three times a SQLite handle's size.
+    Postgres(Box<RefCell<PgConn>>),
 }
 
 struct PgConn {
@@ -668,10 +669,10 @@ impl Db {
                 .map_err(|e| DbError::pg("CREATE SCHEMA", e))?;
         }
         Ok(Db {
-            conn: Conn::Postgres(RefCell::new(PgConn {
+            conn: Conn::Postgres(Box::new(RefCell::new(PgConn {
                 client,
                 statements: HashMap::new(),
-            })),
+            }))),
         })
     }
 
