@@ -495,11 +495,24 @@ impl Store {
         reasons: &HashMap<String, String>,
         actor: &str,
     ) -> Result<Vec<DecisionChange>> {
-        let previous: HashMap<String, (Tier, Option<i64>, Option<String>)> = self
-            .decisions()?
-            .into_iter()
-            .map(|d| (d.exposure_id, (d.tier, d.due, d.owner)))
-            .collect();
+        // What a change is judged on, from the columns: parsing every stored
+        // decision's JSON cost gigabytes at a million exposures.
+        let mut previous: HashMap<String, (Tier, Option<i64>, Option<String>)> =
+            HashMap::with_capacity(decisions.len());
+        self.conn
+            .query_each(
+                "SELECT exposure_id, tier, due, owner FROM decisions",
+                [],
+                |r| {
+                    let tier: String = r.get(1)?;
+                    let tier = Tier::parse(&tier).ok_or_else(|| {
+                        crate::db::DbError::conversion(1, format!("unknown tier `{tier}`"))
+                    })?;
+                    previous.insert(r.get(0)?, (tier, r.get(2)?, r.get(3)?));
+                    Ok(())
+                },
+            )
+            .map_err(|e| self.err(e))?;
         let path = self.path.clone();
         let e = |e| db_err(&path, e);
         let now = ctem_model::now();
@@ -507,9 +520,19 @@ impl Store {
         let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
         tx.execute("DELETE FROM decisions", []).map_err(e)?;
         let mut changes = Vec::new();
+        // PostgreSQL: many rows per INSERT (a statement is a round trip);
+        // SQLite: a prepared statement per row is as fast.
+        let batched = tx.backend() == crate::db::Backend::Postgres;
+        let mut batch = DecisionBatch::default();
         for d in decisions {
             let json = serde_json::to_string(d).unwrap_or_else(|_| "{}".into());
-            tx.prepare_cached(
+            if batched {
+                batch.push(d, json);
+                if batch.rows == DecisionBatch::ROWS {
+                    batch.flush(&tx).map_err(e)?;
+                }
+            } else {
+                tx.prepare_cached(
                 "INSERT INTO decisions (exposure_id, tier, score, in_scope, service_id, owner, exploitable_intel,
                     reachable, validation, sla_days, due, tier_since, decided_at, policy_version, decision)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
@@ -534,6 +557,7 @@ impl Store {
                 ])
             })
             .map_err(e)?;
+            }
             let old = previous.get(&d.exposure_id);
             let changed = match old {
                 None => true,
@@ -569,6 +593,7 @@ impl Store {
                 });
             }
         }
+        batch.flush(&tx).map_err(e)?;
         tx.commit().map_err(e)?;
         Ok(changes)
     }
@@ -684,4 +709,69 @@ fn insert_snapshot(tx: &crate::db::Tx<'_>, s: &FeedSnapshot) -> crate::db::DbRes
             s.rows
         ],
     )
+}
+
+/// Decision rows waiting for one multi-row `INSERT` (PostgreSQL).
+#[derive(Default)]
+struct DecisionBatch {
+    values: Vec<crate::db::OwnedValue>,
+    rows: usize,
+}
+
+impl DecisionBatch {
+    /// Rows per statement: 15 parameters each, far below PostgreSQL's
+    /// 65,535 per statement.
+    const ROWS: usize = 500;
+    const COLUMNS: usize = 15;
+
+    fn push(&mut self, d: &Decision, json: String) {
+        use crate::db::OwnedValue as V;
+        let text = |s: &Option<String>| s.clone().map_or(V::Null, V::Text);
+        let int = |i: Option<i64>| i.map_or(V::Null, V::Int);
+        self.values.extend([
+            V::Text(d.exposure_id.clone()),
+            V::Text(d.tier.as_str().to_string()),
+            V::Real(d.score),
+            V::Int(i64::from(d.in_scope)),
+            text(&d.service_id),
+            text(&d.owner),
+            V::Int(i64::from(d.exploitable_intel)),
+            V::Int(i64::from(d.reachable)),
+            V::Text(d.validation.as_str().to_string()),
+            int(d.sla_days.map(i64::from)),
+            int(d.due),
+            V::Int(d.tier_since),
+            V::Int(d.decided_at),
+            V::Text(d.policy_version.clone()),
+            V::Text(json),
+        ]);
+        self.rows += 1;
+    }
+
+    fn flush(&mut self, db: &crate::db::Db) -> crate::db::DbResult<()> {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        let mut sql = String::from(
+            "INSERT INTO decisions (exposure_id, tier, score, in_scope, service_id, owner, exploitable_intel,
+                reachable, validation, sla_days, due, tier_since, decided_at, policy_version, decision) VALUES ",
+        );
+        for r in 0..self.rows {
+            if r > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for c in 0..Self::COLUMNS {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("?{}", r * Self::COLUMNS + c + 1));
+            }
+            sql.push(')');
+        }
+        db.execute(&sql, &self.values)?;
+        self.values.clear();
+        self.rows = 0;
+        Ok(())
+    }
 }
