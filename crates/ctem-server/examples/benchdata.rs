@@ -8,21 +8,40 @@
 //!
 //! ```text
 //! cargo run --release -p ctem-server --example benchdata -- DIR 1000000
+//! cargo run --release -p ctem-server --example benchdata -- DIR 1000000 \
+//!     --database 'postgres://postgres@127.0.0.1:5432/test?schema=bench'
 //! ```
+//!
+//! `--database URL` (or `CTEM_DATABASE`) puts the store in PostgreSQL, as
+//! `ctem --database` does; serve it with `ctem serve --database URL`.
 
 use ctem_model::Finding;
 use std::path::PathBuf;
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    const USAGE: &str = "usage: benchdata DIR N [--database URL]";
+    let mut database = std::env::var("CTEM_DATABASE").ok();
+    let mut pos = Vec::new();
     let mut args = std::env::args().skip(1);
-    let dir = PathBuf::from(args.next().ok_or("usage: benchdata DIR N")?);
-    let n: usize = args.next().ok_or("usage: benchdata DIR N")?.parse()?;
+    while let Some(a) = args.next() {
+        if a == "--database" {
+            database = Some(args.next().ok_or(USAGE)?);
+        } else if let Some(d) = a.strip_prefix("--database=") {
+            database = Some(d.to_string());
+        } else {
+            pos.push(a);
+        }
+    }
+    let [dir, n] = <[String; 2]>::try_from(pos).map_err(|_| USAGE)?;
+    let dir = PathBuf::from(dir);
+    let n: usize = n.parse()?;
     std::fs::create_dir_all(&dir)?;
     let input = dir.join("input");
     let m = ctem_demo::generate(&ctem_demo::DemoOptions::default(), &input)?;
     std::fs::copy(&m.scope, dir.join("ctem.toml"))?;
-    let ws = ctem_engine::Workspace::new(&dir);
+    let ws = ctem_engine::Workspace::new(&dir).with_database(database);
+    eprintln!("store: {}", ws.db_display());
     let scope = ws.load_scope()?;
     let mut store = ws.open_store()?;
     let t = Instant::now();

@@ -244,25 +244,68 @@ pub fn store_query(p: &Principal, q: &ListQuery) -> Result<ExposureQuery, ApiErr
     })
 }
 
-fn list_json(page: ctem_store::ExposurePage) -> Value {
-    let rows: Vec<Value> = page
-        .rows
-        .into_iter()
-        .map(|r| {
-            let due = r.due.map(fmt_date);
-            let mut v = serde_json::to_value(&r).unwrap_or_default();
-            v["due"] = json!(due);
-            v
-        })
-        .collect();
-    json!({"exposures": rows, "next": page.next})
+/// One list row as the API shows it: the store's row with the due date
+/// written as a date. Serialised straight to the response body (no
+/// intermediate `serde_json::Value` per row).
+#[derive(Serialize)]
+struct ListRowJson<'a> {
+    id: &'a str,
+    tier: &'a str,
+    score: f64,
+    weakness: &'a str,
+    title: &'a str,
+    asset: &'a str,
+    service_id: Option<&'a str>,
+    owner: Option<&'a str>,
+    due: Option<String>,
+    validation: &'a str,
+    status: &'a str,
+    reachable: bool,
+    exploitable_intel: bool,
+}
+
+/// A page of the exposure list as the API shows it.
+pub struct ListJson(pub ctem_store::ExposurePage);
+
+impl Serialize for ListJson {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Rows<'a>(&'a [ctem_store::ExposureListRow]);
+        impl Serialize for Rows<'_> {
+            fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+                ser.collect_seq(self.0.iter().map(|r| ListRowJson {
+                    id: &r.id,
+                    tier: &r.tier,
+                    score: r.score,
+                    weakness: &r.weakness,
+                    title: &r.title,
+                    asset: &r.asset,
+                    service_id: r.service_id.as_deref(),
+                    owner: r.owner.as_deref(),
+                    due: r.due.map(fmt_date),
+                    validation: &r.validation,
+                    status: &r.status,
+                    reachable: r.reachable,
+                    exploitable_intel: r.exploitable_intel,
+                }))
+            }
+        }
+        let mut st = ser.serialize_struct("ExposureList", 2)?;
+        st.serialize_field("exposures", &Rows(&self.0.rows))?;
+        st.serialize_field("next", &self.0.next)?;
+        st.end()
+    }
+}
+
+fn list_json(page: ctem_store::ExposurePage) -> ListJson {
+    ListJson(page)
 }
 
 async fn exposures(
     State(state): State<Arc<AppState>>,
     ApiUser(p): ApiUser,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ListJson>, ApiError> {
     let sq = store_query(&p, &q)?;
     let page = state.db(move |s| Ok(s.exposure_page(&sq)?)).await?;
     Ok(Json(list_json(page)))
@@ -336,10 +379,9 @@ pub async fn load_detail(state: &AppState, p: &Principal, id: &str) -> Result<De
     let id2 = id.to_string();
     let (row, decision, acceptances) = state
         .db(move |s| {
-            let Some(row) = s.exposure_by_id_or_prefix(&id2)? else {
+            let Some((row, d)) = s.exposure_detail(&id2)? else {
                 return Ok(None);
             };
-            let d = s.decision(&row.exposure.id)?;
             let a = s.risk_acceptances(Some(&row.exposure.id), 50)?;
             Ok(Some((row, d, a)))
         })
@@ -368,16 +410,31 @@ async fn exposure(
     State(state): State<Arc<AppState>>,
     ApiUser(p): ApiUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ExposureJson>, ApiError> {
     let d = load_detail(&state, &p, &id).await?;
-    Ok(Json(json!({
-        "exposure": d.row.exposure,
-        "asset": d.row.asset,
-        "decision": d.decision,
-        "due": d.decision.as_ref().and_then(|x| x.due).map(fmt_date),
-        "attack_path": d.path,
-        "risk_acceptances": d.acceptances,
-    })))
+    Ok(Json(ExposureJson(d)))
+}
+
+/// An exposure as the API shows it, serialised straight from the loaded
+/// detail (no intermediate `serde_json::Value`).
+pub struct ExposureJson(Detail);
+
+impl Serialize for ExposureJson {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let d = &self.0;
+        let mut st = ser.serialize_struct("Exposure", 6)?;
+        st.serialize_field("exposure", &d.row.exposure)?;
+        st.serialize_field("asset", &d.row.asset)?;
+        st.serialize_field("decision", &d.decision)?;
+        st.serialize_field(
+            "due",
+            &d.decision.as_ref().and_then(|x| x.due).map(fmt_date),
+        )?;
+        st.serialize_field("attack_path", &d.path)?;
+        st.serialize_field("risk_acceptances", &d.acceptances)?;
+        st.end()
+    }
 }
 
 async fn exposure_acceptances(

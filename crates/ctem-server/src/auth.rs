@@ -234,14 +234,14 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Prin
     if let Some(token) = bearer(parts) {
         let digest = sha256_hex(token);
         let rec = state
-            .db(move |s| {
-                let t = s.token_by_hash(&digest, now)?;
-                if let Some(t) = &t {
-                    s.touch_token(t.id, now)?;
-                }
-                Ok(t)
-            })
+            .db(move |s| Ok(s.token_by_hash(&digest, now)?))
             .await?;
+        if let Some(t) = &rec
+            && state.should_touch_token(t.id, now)
+        {
+            let id = t.id;
+            state.db(move |s| Ok(s.touch_token(id, now)?)).await?;
+        }
         // A wrong token is an error, not an anonymous request.
         let rec = rec.ok_or_else(|| {
             ApiError::new(

@@ -49,6 +49,22 @@ impl Drop for Conn<'_> {
     }
 }
 
+impl Drop for Pool {
+    fn drop(&mut self) {
+        // A PostgreSQL client closes its connection with a blocking call,
+        // which panics on a thread that drives the async runtime, and the
+        // last reference to the pool goes away there when the server shuts
+        // down: close the connections on a plain thread.
+        let stores = match self.inner.get_mut() {
+            Ok(g) => std::mem::take(&mut g.0),
+            Err(p) => std::mem::take(&mut p.into_inner().0),
+        };
+        if !stores.is_empty() {
+            let _ = std::thread::spawn(move || drop(stores)).join();
+        }
+    }
+}
+
 impl Pool {
     pub(crate) fn new(location: String, size: usize) -> Pool {
         Pool {

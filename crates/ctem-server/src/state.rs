@@ -96,6 +96,11 @@ pub struct AppState {
     pub limiter: LoginLimiter,
     pub metrics: Metrics,
     pub started: Instant,
+    /// When this server last recorded each API token's use (token id →
+    /// Unix seconds), so a busy client's reads stay reads: the store notes
+    /// a use at most once a minute anyway, and asking it costs a write
+    /// statement (on SQLite, the write lock) per request.
+    touched: Mutex<std::collections::HashMap<i64, i64>>,
 }
 
 impl AppState {
@@ -116,6 +121,7 @@ impl AppState {
             limiter: LoginLimiter::default(),
             metrics: Metrics::default(),
             started: Instant::now(),
+            touched: Mutex::new(std::collections::HashMap::new()),
             config,
         }))
     }
@@ -133,6 +139,25 @@ impl AppState {
         })
         .await
         .map_err(ApiError::internal)?
+    }
+
+    /// Whether token `id`'s use at `now` should be written to the store
+    /// (not within a minute of this server's last write for it); records
+    /// `now` when it says yes.
+    pub fn should_touch_token(&self, id: i64, now: i64) -> bool {
+        let Ok(mut m) = self.touched.lock() else {
+            return true;
+        };
+        match m.get(&id) {
+            Some(&t) if t >= now - 60 => false,
+            _ => {
+                if m.len() > 10_000 {
+                    m.clear();
+                }
+                m.insert(id, now);
+                true
+            }
+        }
     }
 
     /// The scope in force.

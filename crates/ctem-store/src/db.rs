@@ -621,6 +621,7 @@ impl Row<'_> {
 
 enum Conn {
     Sqlite(rusqlite::Connection),
+    // Boxed: a PostgreSQL client is three times a SQLite handle's size.
     Postgres(Box<RefCell<PgConn>>),
 }
 

@@ -190,13 +190,18 @@ impl Store {
         }
         // WAL keeps readers (the dashboard) unblocked during an import;
         // synchronous=NORMAL is durable across process crashes in WAL mode.
+        // Reads go through a memory map of the file (up to SQLite's 2 GB
+        // cap): a page already in the OS cache costs no read() and no copy
+        // into each connection's own cache, which at millions of exposures
+        // was a third of a served page's time.
         self.conn
             .execute_batch(
                 "PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = NORMAL;
                  PRAGMA foreign_keys = ON;
                  PRAGMA busy_timeout = 10000;
-                 PRAGMA cache_size = -65536;",
+                 PRAGMA cache_size = -65536;
+                 PRAGMA mmap_size = 2147418112;",
             )
             .map_err(|e| self.err(e))
     }

@@ -146,55 +146,94 @@ impl Store {
             let p = arg(Value::Int(t), &mut args);
             wh.push(format!("d.due < {p}"));
         }
-        let order = match q.sort {
+        // The keyset: rows after the cursor, in index order. A single
+        // row-value comparison `(tier, -score, id) > (…)` is only a range on
+        // its first column for SQLite, so a deep page would walk every row of
+        // its tier before the cursor (and a score is shared by up to 20% of
+        // the rows). Instead the rest of the list is read as consecutive
+        // ranges, each an exact index seek, until the page is full:
+        // same tier and score with a greater id, then a lower score in the
+        // same tier, then the later tiers.
+        let mut ranges: Vec<(Vec<String>, Vec<Value>, &str)> = Vec::new();
+        match q.sort {
             ExposureSort::Priority => {
-                if let Some(c) = &q.after {
-                    let mut it = c.splitn(3, '~');
-                    let (t, s, id) = (it.next(), it.next(), it.next());
-                    let (Some(t), Some(s), Some(id)) = (t, s, id) else {
-                        return Err(bad_cursor(c));
-                    };
-                    let score: f64 = s.parse().map_err(|_| bad_cursor(c))?;
-                    if tier_rank(t).is_none() {
-                        return Err(bad_cursor(c));
+                const ORDER: &str = "d.tier, -d.score, d.exposure_id";
+                match &q.after {
+                    None => ranges.push((Vec::new(), Vec::new(), ORDER)),
+                    Some(c) => {
+                        let mut it = c.splitn(3, '~');
+                        let (t, s, id) = (it.next(), it.next(), it.next());
+                        let (Some(t), Some(s), Some(id)) = (t, s, id) else {
+                            return Err(bad_cursor(c));
+                        };
+                        let score: f64 = s.parse().map_err(|_| bad_cursor(c))?;
+                        if tier_rank(t).is_none() {
+                            return Err(bad_cursor(c));
+                        }
+                        let (t, neg, id) = (
+                            Value::Text(t.to_string()),
+                            Value::Real(-score),
+                            Value::Text(id.to_string()),
+                        );
+                        ranges.push((
+                            vec![
+                                "d.tier = ?".into(),
+                                "-d.score = ?".into(),
+                                "d.exposure_id > ?".into(),
+                            ],
+                            vec![t.clone(), neg.clone(), id],
+                            "d.exposure_id",
+                        ));
+                        ranges.push((
+                            vec!["d.tier = ?".into(), "-d.score > ?".into()],
+                            vec![t.clone(), neg],
+                            "-d.score, d.exposure_id",
+                        ));
+                        ranges.push((vec!["d.tier > ?".into()], vec![t], ORDER));
                     }
-                    let pt = arg(Value::Text(t.to_string()), &mut args);
-                    let ps = arg(Value::Real(-score), &mut args);
-                    let pi = arg(Value::Text(id.to_string()), &mut args);
-                    wh.push(format!(
-                        "(d.tier, -d.score, d.exposure_id) > ({pt}, {ps}, {pi})"
-                    ));
                 }
-                "d.tier, -d.score, d.exposure_id"
             }
             ExposureSort::Due => {
+                const ORDER: &str = "d.due, d.exposure_id";
                 wh.push("d.due IS NOT NULL".into());
-                if let Some(c) = &q.after {
-                    let (due, id) = c.split_once('~').ok_or_else(|| bad_cursor(c))?;
-                    let due: i64 = due.parse().map_err(|_| bad_cursor(c))?;
-                    let pd = arg(Value::Int(due), &mut args);
-                    let pi = arg(Value::Text(id.to_string()), &mut args);
-                    wh.push(format!("(d.due, d.exposure_id) > ({pd}, {pi})"));
+                match &q.after {
+                    None => ranges.push((Vec::new(), Vec::new(), ORDER)),
+                    Some(c) => {
+                        let (due, id) = c.split_once('~').ok_or_else(|| bad_cursor(c))?;
+                        let due: i64 = due.parse().map_err(|_| bad_cursor(c))?;
+                        ranges.push((
+                            vec!["d.due = ?".into(), "d.exposure_id > ?".into()],
+                            vec![Value::Int(due), Value::Text(id.to_string())],
+                            "d.exposure_id",
+                        ));
+                        ranges.push((vec!["d.due > ?".into()], vec![Value::Int(due)], ORDER));
+                    }
                 }
-                "d.due, d.exposure_id"
             }
-        };
-        let where_sql = if wh.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", wh.join(" AND "))
-        };
-        let pl = arg(Value::Int(limit as i64 + 1), &mut args);
-        let sql = format!(
-            "SELECT d.exposure_id, d.tier, d.score, e.weakness_id, e.title, a.name, d.service_id, d.owner, d.due,
-                    d.validation, e.status, d.reachable, d.exploitable_intel
-             FROM decisions d JOIN exposures e ON e.id = d.exposure_id JOIN assets a ON a.id = e.asset_id
-             {where_sql} ORDER BY {order} LIMIT {pl}"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(&args, |r| {
-                Ok(ExposureListRow {
+        }
+        let mut rows: Vec<ExposureListRow> = Vec::new();
+        for (conds, values, order) in ranges {
+            let mut args = args.clone();
+            let mut wh = wh.clone();
+            for (c, v) in conds.into_iter().zip(values) {
+                let p = arg(v, &mut args);
+                wh.push(c.replace('?', &p));
+            }
+            let pl = arg(Value::Int((limit + 1 - rows.len()) as i64), &mut args);
+            let sql = format!(
+                "SELECT d.exposure_id, d.tier, d.score, e.weakness_id, e.title, a.name, d.service_id, d.owner, d.due,
+                        d.validation, e.status, d.reachable, d.exploitable_intel
+                 FROM decisions d JOIN exposures e ON e.id = d.exposure_id JOIN assets a ON a.id = e.asset_id
+                 {} ORDER BY {order} LIMIT {pl}",
+                if wh.is_empty() {
+                    String::new()
+                } else {
+                    format!("WHERE {}", wh.join(" AND "))
+                }
+            );
+            let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+            stmt.query_each(&args, |r| {
+                rows.push(ExposureListRow {
                     id: r.get(0)?,
                     tier: r.get(1)?,
                     score: r.get(2)?,
@@ -208,12 +247,14 @@ impl Store {
                     status: r.get(10)?,
                     reachable: r.get(11)?,
                     exploitable_intel: r.get(12)?,
-                })
+                });
+                Ok(())
             })
             .map_err(|e| self.err(e))?;
-        let mut rows = rows
-            .collect::<crate::db::DbResult<Vec<_>>>()
-            .map_err(|e| self.err(e))?;
+            if rows.len() > limit {
+                break;
+            }
+        }
         let next = if rows.len() > limit {
             rows.truncate(limit);
             rows.last().map(|r| match q.sort {
@@ -312,12 +353,45 @@ impl Store {
         &self,
         id_or_prefix: &str,
     ) -> Result<Option<crate::ExposureRow>> {
+        Ok(self
+            .lookup_exposure(id_or_prefix, false)?
+            .map(|(row, _)| row))
+    }
+
+    /// [`Store::exposure_by_id_or_prefix`] and the exposure's decision, in
+    /// one statement (an exposure's page shows both).
+    pub fn exposure_detail(
+        &self,
+        id_or_prefix: &str,
+    ) -> Result<Option<(crate::ExposureRow, Option<ctem_model::Decision>)>> {
+        let Some((row, decision)) = self.lookup_exposure(id_or_prefix, true)? else {
+            return Ok(None);
+        };
+        let decision = match decision {
+            None => None,
+            Some(s) => Some(
+                serde_json::from_str(&s).map_err(|e| self.corrupt("decisions", e.to_string()))?,
+            ),
+        };
+        Ok(Some((row, decision)))
+    }
+
+    fn lookup_exposure(
+        &self,
+        id_or_prefix: &str,
+        with_decision: bool,
+    ) -> Result<Option<(crate::ExposureRow, Option<String>)>> {
         let key = id_or_prefix.trim().to_ascii_lowercase();
         if key.is_empty() {
             return Ok(None);
         }
+        let decision = if with_decision {
+            ", (SELECT dd.decision FROM decisions dd WHERE dd.exposure_id = e.id)"
+        } else {
+            ""
+        };
         let sql = format!(
-            "SELECT {} FROM exposures e JOIN assets a ON a.id = e.asset_id
+            "SELECT {}{decision} FROM exposures e JOIN assets a ON a.id = e.asset_id
              WHERE e.id >= ?1 AND e.id < ?2 ORDER BY e.id LIMIT 2",
             crate::queries::EXPOSURE_COLS
         );
@@ -326,12 +400,16 @@ impl Store {
         // order: SQLite's and PostgreSQL's "C" collation).
         let upper = format!("{key}\u{10FFFF}");
         let rows = stmt
-            .query_map([&key, &upper], crate::queries::exposure_row)
+            .query_map([&key, &upper], |r| {
+                let row = crate::queries::exposure_row(r)?;
+                let d: Option<String> = if with_decision { r.get(20)? } else { None };
+                Ok((row, d))
+            })
             .map_err(|e| self.err(e))?;
         let mut v = rows
             .collect::<crate::db::DbResult<Vec<_>>>()
             .map_err(|e| self.err(e))?;
-        if let Some(i) = v.iter().position(|r| r.exposure.id == key) {
+        if let Some(i) = v.iter().position(|r| r.0.exposure.id == key) {
             return Ok(Some(v.swap_remove(i)));
         }
         if key.chars().count() < 6 {

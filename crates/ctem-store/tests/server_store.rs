@@ -218,6 +218,20 @@ fn lookups_by_prefix_use_the_key_and_refuse_ambiguity() {
         .expect("lookup")
         .expect("found");
     assert_eq!(&full.exposure.id, id);
+    // The detail lookup: the same row and the stored decision, in one query.
+    let (row, decision) = s
+        .exposure_detail(&id[..12])
+        .expect("detail")
+        .expect("found");
+    assert_eq!(row.exposure.id, full.exposure.id);
+    assert_eq!(row.exposure.sources, full.exposure.sources);
+    assert_eq!(row.asset.id, full.asset.id);
+    let stored = s.decision(id).expect("decision").expect("decided");
+    assert_eq!(
+        decision.map(|d| (d.exposure_id, d.tier)),
+        Some((stored.exposure_id, stored.tier))
+    );
+    assert!(s.exposure_detail("zzzzzzzz").expect("detail").is_none());
     let pre = s
         .exposure_by_id_or_prefix(&id[..12].to_ascii_uppercase())
         .expect("lookup");

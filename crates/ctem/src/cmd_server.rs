@@ -33,6 +33,10 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure (when TLS terminates in front).
     #[arg(long)]
     pub secure_cookies: bool,
+    /// Store connections the server keeps open (each request holds one for
+    /// its queries).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub pool_size: u16,
 }
 
 /// `ctem token`.
@@ -126,6 +130,7 @@ pub fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
     cfg.feeds = args.feeds;
     cfg.max_upload_bytes = args.max_upload_mb.saturating_mul(1 << 20);
     cfg.secure_cookies = args.secure_cookies;
+    cfg.pool_size = usize::from(args.pool_size);
     let state = ctem_server::AppState::open(cfg)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
