@@ -731,6 +731,18 @@ pub struct PrioritiseOutcome {
     /// The policy differs from the last run's: what changed.
     pub policy_change: Option<crate::changes::PolicyChange>,
     pub seconds: f64,
+    /// Where the time went: reading the facts (`assess`: exposures, scope,
+    /// feeds, validations, attack graph), deciding (policy, SLA,
+    /// explanations, owners) and storing the decisions with their audit.
+    pub phase_seconds: PrioritisePhases,
+}
+
+/// Seconds per phase of a prioritisation.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct PrioritisePhases {
+    pub assess: f64,
+    pub decide: f64,
+    pub store: f64,
 }
 
 /// Prioritises every active exposure and mobilises it: tier, score,
@@ -754,6 +766,7 @@ fn prioritise_exclusive(
     crate::mobilisation::expire_acceptances(store, actor)?;
     let policy_change = crate::changes::track_policy(store, scope, actor, now)?;
     let a = assess(store, scope)?;
+    let assessed = Instant::now();
     // The previous tiers from their columns; a previous explanation is read
     // only for an exposure whose tier changes (to say why).
     let previous = store.decision_heads()?;
@@ -832,7 +845,9 @@ fn prioritise_exclusive(
             feed_snapshots: snapshots.clone(),
         });
     }
+    let decided = Instant::now();
     let changes = store.save_decisions(&decisions, &reasons, actor)?;
+    let stored = Instant::now();
     Ok(PrioritiseOutcome {
         exposures: decisions.len(),
         tiers: Tier::ALL
@@ -843,6 +858,11 @@ fn prioritise_exclusive(
         policy_version: scope.policy.version.clone(),
         policy_change,
         seconds: started.elapsed().as_secs_f64(),
+        phase_seconds: PrioritisePhases {
+            assess: (assessed - started).as_secs_f64(),
+            decide: (decided - assessed).as_secs_f64(),
+            store: (stored - decided).as_secs_f64(),
+        },
     })
 }
 

@@ -36,6 +36,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "server",
         include_str!("../migrations/sqlite/0006_server.sql"),
     ),
+    (
+        7,
+        "decision content hash",
+        include_str!("../migrations/sqlite/0007_decision_hash.sql"),
+    ),
 ];
 
 /// The same migrations in PostgreSQL's spelling (`migrations/postgres/`):
@@ -71,10 +76,15 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
         "server",
         include_str!("../migrations/postgres/0006_server.sql"),
     ),
+    (
+        7,
+        "decision content hash",
+        include_str!("../migrations/postgres/0007_decision_hash.sql"),
+    ),
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Advisory lock held while a PostgreSQL schema is migrated, so that two
 /// `ctem serve` starting together do not both apply the same migration.

@@ -86,6 +86,32 @@ pub struct DecisionHead {
     pub tier_since: i64,
     pub due: Option<i64>,
     pub owner: Option<String>,
+    pub decided_at: i64,
+    /// Hash of the stored form (`None` for rows written before schema 7).
+    pub content_hash: Option<i64>,
+}
+
+/// Writes a decision's stored form (its JSON) with the given `decided_at`.
+fn write_decision(out: &mut String, d: &Decision, decided_at: i64) {
+    let s = if d.decided_at == decided_at {
+        serde_json::to_string(d)
+    } else {
+        let mut d2 = d.clone();
+        d2.decided_at = decided_at;
+        serde_json::to_string(&d2)
+    };
+    out.push_str(&s.unwrap_or_else(|_| "{}".into()));
+}
+
+/// A stable 64-bit FNV-1a hash of a decision's stored form: equal forms,
+/// equal hashes, on every platform and Rust version.
+fn content_hash(s: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h as i64
 }
 
 /// A completed cycle.
@@ -484,7 +510,7 @@ impl Store {
         let mut out = HashMap::new();
         self.conn
             .query_each(
-                "SELECT exposure_id, tier, tier_since, due, owner FROM decisions",
+                "SELECT exposure_id, tier, tier_since, due, owner, decided_at, content_hash FROM decisions",
                 [],
                 |r| {
                     let tier: String = r.get(1)?;
@@ -496,6 +522,8 @@ impl Store {
                             tier_since: r.get(2)?,
                             due: r.get(3)?,
                             owner: r.get(4)?,
+                            decided_at: r.get(5)?,
+                            content_hash: r.get(6)?,
                         },
                     );
                     Ok(())
@@ -526,32 +554,58 @@ impl Store {
 
     /// Replaces the decisions with a new set, in one transaction, and audits
     /// every change of tier, due date or owner. Returns the changes.
+    ///
+    /// Only what changed is written: a decision whose stored form would be
+    /// the same but for its `decided_at` (same tier, score, factors, feed
+    /// dates, path, owner, due date) keeps its row and its `decided_at`,
+    /// found by a hash of the stored form (`content_hash`); new and changed
+    /// decisions are upserted, and decisions of exposures no longer active
+    /// are deleted. At a million exposures an unchanged re-prioritisation
+    /// writes almost nothing.
     pub fn save_decisions(
         &mut self,
         decisions: &[Decision],
         reasons: &HashMap<String, String>,
         actor: &str,
     ) -> Result<Vec<DecisionChange>> {
-        let previous: HashMap<String, (Tier, Option<i64>, Option<String>)> = self
-            .decision_heads()?
-            .into_iter()
-            .map(|(id, h)| (id, (h.tier, h.due, h.owner)))
-            .collect();
+        let mut previous = self.decision_heads()?;
         let path = self.path.clone();
         let e = |e| db_err(&path, e);
         let now = ctem_model::now();
         let tx = self.conn.transaction().map_err(e)?;
         let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
-        tx.execute("DELETE FROM decisions", []).map_err(e)?;
         let mut changes = Vec::new();
         const HEAD: &str = "INSERT INTO decisions (exposure_id, tier, score, in_scope, service_id, owner,
-            exploitable_intel, reachable, validation, sla_days, due, tier_since, decided_at, policy_version, decision)";
+            exploitable_intel, reachable, validation, sla_days, due, tier_since, decided_at, policy_version,
+            decision, content_hash)";
+        const TAIL: &str = "ON CONFLICT (exposure_id) DO UPDATE SET tier = excluded.tier,
+            score = excluded.score, in_scope = excluded.in_scope, service_id = excluded.service_id,
+            owner = excluded.owner, exploitable_intel = excluded.exploitable_intel,
+            reachable = excluded.reachable, validation = excluded.validation,
+            sla_days = excluded.sla_days, due = excluded.due, tier_since = excluded.tier_since,
+            decided_at = excluded.decided_at, policy_version = excluded.policy_version,
+            decision = excluded.decision, content_hash = excluded.content_hash";
         let mut batch: Vec<Vec<OwnedValue>> = Vec::with_capacity(1000);
         let text = |s: &str| OwnedValue::Text(s.to_string());
         let opt_text = |s: &Option<String>| s.as_deref().map_or(OwnedValue::Null, text);
         let opt_int = |v: Option<i64>| v.map_or(OwnedValue::Null, OwnedValue::Int);
+        let mut json = String::new();
         for d in decisions {
-            let json = serde_json::to_string(d).unwrap_or_else(|_| "{}".into());
+            let old = previous.remove(&d.exposure_id);
+            // The stored form as it would read had it been decided when the
+            // stored one was: equal hashes mean nothing but the time changed.
+            if let Some(o) = &old
+                && o.content_hash.is_some()
+            {
+                json.clear();
+                write_decision(&mut json, d, o.decided_at);
+                if Some(content_hash(&json)) == o.content_hash {
+                    continue;
+                }
+            }
+            json.clear();
+            write_decision(&mut json, d, d.decided_at);
+            let hash = content_hash(&json);
             batch.push(vec![
                 text(&d.exposure_id),
                 text(d.tier.as_str()),
@@ -567,16 +621,16 @@ impl Store {
                 OwnedValue::Int(d.tier_since),
                 OwnedValue::Int(d.decided_at),
                 text(&d.policy_version),
-                OwnedValue::Text(json),
+                OwnedValue::Text(std::mem::take(&mut json)),
+                OwnedValue::Int(hash),
             ]);
             if batch.len() == 1000 {
-                tx.insert_rows(HEAD, 15, &batch, "").map_err(e)?;
+                tx.insert_rows(HEAD, 16, &batch, TAIL).map_err(e)?;
                 batch.clear();
             }
-            let old = previous.get(&d.exposure_id);
-            let changed = match old {
+            let changed = match &old {
                 None => true,
-                Some((t, due, owner)) => *t != d.tier || *due != d.due || *owner != d.owner,
+                Some(o) => o.tier != d.tier || o.due != d.due || o.owner != d.owner,
             };
             if changed {
                 let rule = d.policy_path.last().cloned().unwrap_or_default();
@@ -587,9 +641,9 @@ impl Store {
                         "decision",
                         &d.exposure_id,
                         &serde_json::json!({
-                            "old_tier": old.map(|o| o.0.as_str()),
+                            "old_tier": old.as_ref().map(|o| o.tier.as_str()),
                             "tier": d.tier.as_str(),
-                            "old_due": old.and_then(|o| o.1).map(ctem_model::fmt_date),
+                            "old_due": old.as_ref().and_then(|o| o.due).map(ctem_model::fmt_date),
                             "due": d.due.map(ctem_model::fmt_date),
                             "owner": d.owner,
                             "rule": rule,
@@ -600,15 +654,20 @@ impl Store {
                     .map_err(e)?;
                 changes.push(DecisionChange {
                     exposure_id: d.exposure_id.clone(),
-                    old_tier: old.map(|o| o.0),
+                    old_tier: old.as_ref().map(|o| o.tier),
                     new_tier: d.tier,
-                    old_due: old.and_then(|o| o.1),
+                    old_due: old.as_ref().and_then(|o| o.due),
                     new_due: d.due,
                     reason: reasons.get(&d.exposure_id).cloned(),
                 });
             }
         }
-        tx.insert_rows(HEAD, 15, &batch, "").map_err(e)?;
+        tx.insert_rows(HEAD, 16, &batch, TAIL).map_err(e)?;
+        // Exposures no longer active (resolved, accepted) lose their decision.
+        for id in previous.keys() {
+            tx.execute("DELETE FROM decisions WHERE exposure_id = ?1", [id])
+                .map_err(e)?;
+        }
         tx.commit().map_err(e)?;
         Ok(changes)
     }

@@ -16,6 +16,7 @@ on_every_backend!(
     funnel_counts_nest_and_add_up,
     lookups_by_prefix_use_the_key_and_refuse_ambiguity,
     access_records_hold_no_secrets_and_expire,
+    re_prioritising_rewrites_only_what_changed,
 );
 
 /// A store with `n` exposures on one host, each decided into a tier and
@@ -397,4 +398,62 @@ fn access_records_hold_no_secrets_and_expire() {
         assert!(log.iter().any(|e| e.action == action), "{action} audited");
     }
     assert!(s.verify_audit().expect("verify").problem.is_none());
+}
+
+/// An unchanged re-prioritisation keeps every row (and its `decided_at`);
+/// a changed decision is rewritten; a decision left out is deleted; tier
+/// changes are audited either way.
+fn re_prioritising_rewrites_only_what_changed() {
+    let mut s = store_with(12);
+    let mut decisions = s.decisions().expect("decisions");
+    assert_eq!(decisions.len(), 12);
+    let audit_before = s.audit_log(None).expect("audit").len();
+
+    // Decided again a day later, nothing else different.
+    for d in &mut decisions {
+        d.decided_at += 86_400;
+    }
+    let changes = s
+        .save_decisions(&decisions, &HashMap::new(), "test")
+        .expect("save");
+    assert!(changes.is_empty());
+    assert_eq!(s.audit_log(None).expect("audit").len(), audit_before);
+    let heads = s.decision_heads().expect("heads");
+    assert!(
+        heads.values().all(|h| h.decided_at == 1_700_000_000),
+        "unchanged rows keep their row and decided_at"
+    );
+
+    // One score changes, one tier changes, one exposure leaves.
+    decisions[0].score += 1.0;
+    let moved = decisions[1].exposure_id.clone();
+    decisions[1].tier = if decisions[1].tier == Tier::P1 {
+        Tier::P2
+    } else {
+        Tier::P1
+    };
+    let gone = decisions.pop().expect("last").exposure_id;
+    let changes = s
+        .save_decisions(&decisions, &HashMap::new(), "test")
+        .expect("save");
+    assert_eq!(changes.len(), 1, "only the tier change is a change");
+    assert_eq!(changes[0].exposure_id, moved);
+    let heads = s.decision_heads().expect("heads");
+    assert_eq!(heads.len(), 11);
+    assert!(!heads.contains_key(&gone));
+    let changed: Vec<&str> = heads
+        .iter()
+        .filter(|(_, h)| h.decided_at != 1_700_000_000)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert_eq!(changed.len(), 2, "{changed:?}");
+    let stored = s
+        .decision(&decisions[0].exposure_id)
+        .expect("read")
+        .expect("present");
+    assert_eq!(stored.score, decisions[0].score);
+    assert_eq!(stored.decided_at, decisions[0].decided_at);
+    // The list reads the same as what was decided.
+    let all = s.decisions().expect("decisions");
+    assert_eq!(all.len(), 11);
 }

@@ -315,8 +315,13 @@ fn parse(ctx: &Ctx, file: &Path) -> Result<()> {
 
 fn print_prioritise(o: &engine::PrioritiseOutcome) {
     println!(
-        "prioritised {} open exposures with policy {} in {:.2} s",
-        o.exposures, o.policy_version, o.seconds
+        "prioritised {} open exposures with policy {} in {:.2} s (reading facts {:.2} s, deciding {:.2} s, storing {:.2} s)",
+        o.exposures,
+        o.policy_version,
+        o.seconds,
+        o.phase_seconds.assess,
+        o.phase_seconds.decide,
+        o.phase_seconds.store
     );
     for (t, n) in &o.tiers {
         println!("  {t}: {n}");
