@@ -26,6 +26,7 @@ mod migrate;
 mod mobilise;
 mod policy;
 mod queries;
+mod search;
 // ctem serve (issue 7): access control and the dashboard's read models.
 mod access;
 mod views;

@@ -41,6 +41,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "decision content hash",
         include_str!("../migrations/sqlite/0007_decision_hash.sql"),
     ),
+    (
+        8,
+        "exposure search terms",
+        include_str!("../migrations/sqlite/0008_exposure_terms.sql"),
+    ),
 ];
 
 /// The same migrations in PostgreSQL's spelling (`migrations/postgres/`):
@@ -81,10 +86,15 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
         "decision content hash",
         include_str!("../migrations/postgres/0007_decision_hash.sql"),
     ),
+    (
+        8,
+        "exposure search terms",
+        include_str!("../migrations/postgres/0008_exposure_terms.sql"),
+    ),
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Advisory lock held while a PostgreSQL schema is migrated, so that two
 /// `ctem serve` starting together do not both apply the same migration.

@@ -573,6 +573,10 @@ impl Store {
         let e = |e| db_err(&path, e);
         let now = ctem_model::now();
         let tx = self.conn.transaction().map_err(e)?;
+        // The search index: new exposures' words, or every exposure's once
+        // after upgrading to schema 8.
+        let index_all = !crate::search::ready(&tx).map_err(e)?;
+        let mut to_index: Vec<String> = Vec::new();
         let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
         let mut changes = Vec::new();
         const HEAD: &str = "INSERT INTO decisions (exposure_id, tier, score, in_scope, service_id, owner,
@@ -592,6 +596,9 @@ impl Store {
         let mut json = String::new();
         for d in decisions {
             let old = previous.remove(&d.exposure_id);
+            if index_all || old.is_none() {
+                to_index.push(d.exposure_id.clone());
+            }
             // The stored form as it would read had it been decided when the
             // stored one was: equal hashes mean nothing but the time changed.
             if let Some(o) = &old
@@ -667,7 +674,9 @@ impl Store {
         for id in previous.keys() {
             tx.execute("DELETE FROM decisions WHERE exposure_id = ?1", [id])
                 .map_err(e)?;
+            crate::search::forget(&tx, id).map_err(e)?;
         }
+        crate::search::index(&tx, &to_index).map_err(e)?;
         tx.commit().map_err(e)?;
         Ok(changes)
     }

@@ -33,7 +33,9 @@ pub struct ExposureQuery {
     pub validation: Option<String>,
     /// Exposure status: `open`, `fix_pending`, …
     pub status: Option<String>,
-    /// Case-insensitive substring of title, weakness id or asset name.
+    /// Words of the title, weakness id or asset name: each word of the
+    /// search must begin one of them, case-insensitively (`log4` finds
+    /// `log4j-core`, `cve 2021` finds `CVE-2021-44228`).
     pub text: Option<String>,
     /// Only exposures whose due date is before this time (overdue lists).
     pub due_before: Option<i64>,
@@ -131,7 +133,22 @@ impl Store {
             let p = arg(Value::Text(s.clone()), &mut args);
             wh.push(format!("e.status = {p}"));
         }
-        if let Some(t) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let text = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        let words = text.map(crate::search::query_terms).unwrap_or_default();
+        let indexed =
+            !words.is_empty() && crate::search::ready(&self.conn).map_err(|e| self.err(e))?;
+        if indexed {
+            // Each word begins a word of the exposure: one index range each.
+            for w in &words {
+                let lo = arg(Value::Text(w.clone()), &mut args);
+                let hi = arg(Value::Text(format!("{w}\u{10FFFF}")), &mut args);
+                wh.push(format!(
+                    "d.exposure_id IN (SELECT exposure_id FROM exposure_terms WHERE term >= {lo} AND term < {hi})"
+                ));
+            }
+        } else if let Some(t) = text {
+            // No index yet (a store upgraded from before schema 8, until its
+            // next prioritisation), or a search without letters or digits.
             let escaped = t
                 .to_ascii_lowercase()
                 .replace('\\', "\\\\")

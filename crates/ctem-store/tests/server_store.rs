@@ -17,6 +17,7 @@ on_every_backend!(
     lookups_by_prefix_use_the_key_and_refuse_ambiguity,
     access_records_hold_no_secrets_and_expire,
     re_prioritising_rewrites_only_what_changed,
+    text_search_finds_words_by_their_beginning,
 );
 
 /// A store with `n` exposures on one host, each decided into a tier and
@@ -456,4 +457,58 @@ fn re_prioritising_rewrites_only_what_changed() {
     // The list reads the same as what was decided.
     let all = s.decisions().expect("decisions");
     assert_eq!(all.len(), 11);
+}
+
+/// The list's text search goes through the word index: each word of the
+/// search begins a word of the title, weakness id or asset name, with any
+/// case; exposures that leave the list leave the index.
+fn text_search_finds_words_by_their_beginning() {
+    let mut s = store_with(30);
+    let search = |s: &Store, q: &str| -> Vec<String> {
+        let mut ids: Vec<String> = walk(
+            s,
+            ExposureQuery {
+                text: Some(q.to_string()),
+                ..ExposureQuery::default()
+            },
+        )
+        .into_iter()
+        .map(|r| r.title)
+        .collect();
+        ids.sort();
+        ids
+    };
+    // Titles are "issue number {i}", weakness ids CVE-2024-01000 + i, the
+    // asset web-01.example.
+    assert_eq!(search(&s, "Number 11"), vec!["issue number 11"]);
+    // "1" begins "1" and "10"…"19", not "2024" or "01011".
+    assert_eq!(search(&s, "number 1"), {
+        let mut v: Vec<String> = std::iter::once(1)
+            .chain(10..20)
+            .map(|i| format!("issue number {i}"))
+            .collect();
+        v.sort();
+        v
+    });
+    assert_eq!(search(&s, "cve-2024-01012"), vec!["issue number 12"]);
+    assert_eq!(search(&s, "WEB-01").len(), 30);
+    assert!(
+        search(&s, "umber").is_empty(),
+        "words match by their beginning"
+    );
+    assert!(search(&s, "number 99").is_empty());
+    // A search without letters or digits falls back to a plain substring scan.
+    assert_eq!(search(&s, "-").len(), 30);
+
+    // An exposure whose decision goes leaves the search.
+    let mut decisions = s.decisions().expect("decisions");
+    decisions.retain(|d| {
+        s.exposure(&d.exposure_id)
+            .ok()
+            .flatten()
+            .is_none_or(|r| r.exposure.title != "issue number 11")
+    });
+    s.save_decisions(&decisions, &HashMap::new(), "test")
+        .expect("save");
+    assert!(search(&s, "number 11").is_empty());
 }
