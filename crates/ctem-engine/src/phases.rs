@@ -846,7 +846,7 @@ fn prioritise_exclusive(
         });
     }
     let decided = Instant::now();
-    let changes = store.save_decisions(&decisions, &reasons, actor)?;
+    let changes = store.save_decisions_over(&decisions, previous, &reasons, actor)?;
     let stored = Instant::now();
     Ok(PrioritiseOutcome {
         exposures: decisions.len(),

@@ -568,7 +568,20 @@ impl Store {
         reasons: &HashMap<String, String>,
         actor: &str,
     ) -> Result<Vec<DecisionChange>> {
-        let mut previous = self.decision_heads()?;
+        let previous = self.decision_heads()?;
+        self.save_decisions_over(decisions, previous, reasons, actor)
+    }
+
+    /// [`Store::save_decisions`] for a caller that has just read
+    /// [`Store::decision_heads`] (prioritisation does, to date tier
+    /// changes): the million rows are not read a second time.
+    pub fn save_decisions_over(
+        &mut self,
+        decisions: &[Decision],
+        mut previous: HashMap<String, DecisionHead>,
+        reasons: &HashMap<String, String>,
+        actor: &str,
+    ) -> Result<Vec<DecisionChange>> {
         let path = self.path.clone();
         let e = |e| db_err(&path, e);
         let now = ctem_model::now();
