@@ -10,7 +10,7 @@
 //! a `LIKE '%…%'` scan over a million rows.
 
 use crate::db::{Db, DbResult, OwnedValue};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
 /// Longest word kept (longer ones are cut: a search word still matches
 /// their beginning).
@@ -74,11 +74,7 @@ pub(crate) fn index(db: &Db, ids: &[String]) -> DbResult<()> {
         })?;
     }
     let mut rows: Vec<Vec<OwnedValue>> = Vec::with_capacity(4096);
-    let mut done: HashMap<&str, ()> = HashMap::new();
     for (id, title, weakness, asset) in &texts {
-        if done.insert(id.as_str(), ()).is_some() {
-            continue;
-        }
         for t in terms([title.as_str(), weakness.as_str(), asset.as_str()]) {
             rows.push(vec![OwnedValue::Text(t), OwnedValue::Text(id.clone())]);
         }
