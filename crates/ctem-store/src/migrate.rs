@@ -4,94 +4,39 @@
 use crate::db::Backend;
 use crate::{Result, Store, StoreError};
 
-/// `(version, name, sql)`, in order. Append; never edit a released one.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "initial",
-        include_str!("../migrations/sqlite/0001_initial.sql"),
-    ),
-    (
-        2,
-        "import_snapshots",
-        include_str!("../migrations/sqlite/0002_import_snapshots.sql"),
-    ),
-    (
-        3,
-        "policy versions and feed checks",
-        include_str!("../migrations/sqlite/0003_policy_and_feed_checks.sql"),
-    ),
-    (
-        4,
-        "attack graph sources and closure verification",
-        include_str!("../migrations/sqlite/0004_attack_graph_and_closure.sql"),
-    ),
-    (
-        5,
-        "mobilisation",
-        include_str!("../migrations/sqlite/0005_mobilisation.sql"),
-    ),
-    (
-        6,
-        "server",
-        include_str!("../migrations/sqlite/0006_server.sql"),
-    ),
-    (
-        7,
-        "decision content hash",
-        include_str!("../migrations/sqlite/0007_decision_hash.sql"),
-    ),
-    (
-        8,
-        "exposure search terms",
-        include_str!("../migrations/sqlite/0008_exposure_terms.sql"),
-    ),
-];
+/// One entry per schema version, in order: the same file name under
+/// `migrations/sqlite/` and `migrations/postgres/` (the same tables, columns
+/// and indexes in each backend's spelling, so every query runs on both).
+/// Append; never edit a released one.
+macro_rules! migrations {
+    ($(($version:literal, $name:literal, $file:literal)),* $(,)?) => {
+        const MIGRATIONS: &[(i64, &str, &str)] = &[
+            $(($version, $name, include_str!(concat!("../migrations/sqlite/", $file)))),*
+        ];
+        const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
+            $(($version, $name, include_str!(concat!("../migrations/postgres/", $file)))),*
+        ];
+    };
+}
 
-/// The same migrations in PostgreSQL's spelling (`migrations/postgres/`):
-/// the same tables, columns and indexes, so every query runs on both.
-const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "initial",
-        include_str!("../migrations/postgres/0001_initial.sql"),
-    ),
-    (
-        2,
-        "import_snapshots",
-        include_str!("../migrations/postgres/0002_import_snapshots.sql"),
-    ),
+migrations!(
+    (1, "initial", "0001_initial.sql"),
+    (2, "import_snapshots", "0002_import_snapshots.sql"),
     (
         3,
         "policy versions and feed checks",
-        include_str!("../migrations/postgres/0003_policy_and_feed_checks.sql"),
+        "0003_policy_and_feed_checks.sql"
     ),
     (
         4,
         "attack graph sources and closure verification",
-        include_str!("../migrations/postgres/0004_attack_graph_and_closure.sql"),
+        "0004_attack_graph_and_closure.sql"
     ),
-    (
-        5,
-        "mobilisation",
-        include_str!("../migrations/postgres/0005_mobilisation.sql"),
-    ),
-    (
-        6,
-        "server",
-        include_str!("../migrations/postgres/0006_server.sql"),
-    ),
-    (
-        7,
-        "decision content hash",
-        include_str!("../migrations/postgres/0007_decision_hash.sql"),
-    ),
-    (
-        8,
-        "exposure search terms",
-        include_str!("../migrations/postgres/0008_exposure_terms.sql"),
-    ),
-];
+    (5, "mobilisation", "0005_mobilisation.sql"),
+    (6, "server", "0006_server.sql"),
+    (7, "decision content hash", "0007_decision_hash.sql"),
+    (8, "exposure search terms", "0008_exposure_terms.sql"),
+);
 
 /// The newest schema version this build knows.
 pub const SCHEMA_VERSION: i64 = 8;
