@@ -194,46 +194,18 @@ impl Store {
         disabled: bool,
         actor: &str,
     ) -> Result<bool> {
-        let path = self.path.clone();
-        let e = |e| db_err(&path, e);
-        let now = ctem_model::now();
-        let tx = self.conn.transaction().map_err(e)?;
-        let id: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM users WHERE username = ?1",
-                [username],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(e)?;
-        let Some(id) = id else {
-            return Ok(false);
-        };
-        tx.execute(
-            "UPDATE users SET disabled = ?2 WHERE id = ?1",
-            params![id, disabled],
+        self.change_user(
+            username,
+            "disabled",
+            &disabled,
+            disabled,
+            if disabled {
+                "user.disable"
+            } else {
+                "user.enable"
+            },
+            actor,
         )
-        .map_err(e)?;
-        if disabled {
-            tx.execute("DELETE FROM web_sessions WHERE user_id = ?1", [id])
-                .map_err(e)?;
-        }
-        let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
-        audit
-            .append(
-                &tx,
-                now,
-                if disabled {
-                    "user.disable"
-                } else {
-                    "user.enable"
-                },
-                username,
-                &serde_json::json!({}),
-            )
-            .map_err(e)?;
-        tx.commit().map_err(e)?;
-        Ok(true)
     }
 
     /// Replaces a user's password and ends their sessions. `false` when
@@ -242,6 +214,28 @@ impl Store {
         &mut self,
         username: &str,
         password_hash: &str,
+        actor: &str,
+    ) -> Result<bool> {
+        self.change_user(
+            username,
+            "password_hash",
+            &password_hash,
+            true,
+            "user.password",
+            actor,
+        )
+    }
+
+    /// Sets one column of a user, optionally ends their sessions, and
+    /// audits `action` (with no detail: never the value). `false` when
+    /// there is no such user.
+    fn change_user(
+        &mut self,
+        username: &str,
+        column: &'static str,
+        value: &dyn crate::db::ToDb,
+        end_sessions: bool,
+        action: &str,
         actor: &str,
     ) -> Result<bool> {
         let path = self.path.clone();
@@ -260,15 +254,17 @@ impl Store {
             return Ok(false);
         };
         tx.execute(
-            "UPDATE users SET password_hash = ?2 WHERE id = ?1",
-            params![id, password_hash],
+            &format!("UPDATE users SET {column} = ?2 WHERE id = ?1"),
+            params![id, value],
         )
         .map_err(e)?;
-        tx.execute("DELETE FROM web_sessions WHERE user_id = ?1", [id])
-            .map_err(e)?;
+        if end_sessions {
+            tx.execute("DELETE FROM web_sessions WHERE user_id = ?1", [id])
+                .map_err(e)?;
+        }
         let mut audit = AuditWriter::new(&tx, actor).map_err(e)?;
         audit
-            .append(&tx, now, "user.password", username, &serde_json::json!({}))
+            .append(&tx, now, action, username, &serde_json::json!({}))
             .map_err(e)?;
         tx.commit().map_err(e)?;
         Ok(true)
