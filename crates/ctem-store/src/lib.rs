@@ -27,6 +27,7 @@ mod mobilise;
 mod policy;
 mod queries;
 mod search;
+pub mod testing;
 // ctem serve (issue 7): access control and the dashboard's read models.
 mod access;
 mod views;

@@ -14,47 +14,14 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-const URL_VAR: &str = "CTEM_TEST_POSTGRES_URL";
+use ctem_store::testing::{self, TestSchema};
 
-/// The database URL and a fresh schema name, or `None` (printed) when
-/// PostgreSQL tests are not enabled.
-fn postgres(test: &str) -> Option<(String, Schema)> {
-    let url = match std::env::var(URL_VAR) {
-        Ok(u) if !u.is_empty() => u,
-        _ => {
-            // Straight to stderr, past the test harness's capture: a skip is
-            // never silent.
-            let _ = std::io::Write::write_fmt(
-                &mut std::io::stderr(),
-                format_args!("skipped {test} on PostgreSQL: {URL_VAR} is not set\n"),
-            );
-            return None;
-        }
-    };
-    let name = format!("ctem_{test}_{}", std::process::id());
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let with_schema = format!("{url}{sep}schema={name}");
-    Some((
-        with_schema,
-        Schema {
-            url,
-            name: name.clone(),
-        },
-    ))
-}
-
-/// Drops the test's schema when the test ends.
-struct Schema {
-    url: String,
-    name: String,
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(&self.url, postgres::NoTls) {
-            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name));
-        }
-    }
+/// The database URL in a fresh schema of this test's own (dropped with the
+/// returned guard), or `None` (said) when PostgreSQL tests are not enabled.
+fn postgres(test: &str) -> Option<(String, TestSchema)> {
+    let url = testing::postgres_url(test)?;
+    let schema = TestSchema::new(&url, &format!("ctem_{test}_{}", std::process::id()));
+    Some((schema.location(), schema))
 }
 
 fn funnel(v: &serde_json::Value) -> Vec<(String, i64)> {

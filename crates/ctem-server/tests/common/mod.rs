@@ -6,6 +6,7 @@
 
 pub mod schema;
 
+use ctem_store::testing::TestSchema;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -228,7 +229,7 @@ pub struct Server {
     /// The store's location when not `ctem.db` (PostgreSQL runs).
     pub database: Option<String>,
     _rt: tokio::runtime::Runtime,
-    _schema: Option<DropSchema>,
+    _schema: Option<TestSchema>,
 }
 
 impl Server {
@@ -250,85 +251,35 @@ pub enum Backend {
     Postgres,
 }
 
-/// The variable naming the PostgreSQL database tests may use.
-pub const POSTGRES_URL_VAR: &str = "CTEM_TEST_POSTGRES_URL";
-
-static BACKEND: std::sync::OnceLock<(Backend, Option<String>)> = std::sync::OnceLock::new();
+static BACKEND: std::sync::OnceLock<Backend> = std::sync::OnceLock::new();
 
 /// Records the binary's backend; false (after saying so) when a
 /// PostgreSQL test cannot run because no database is configured.
 pub fn set_backend(backend: Backend, test: &str) -> bool {
-    let (b, url) = BACKEND.get_or_init(|| {
-        let url = std::env::var(POSTGRES_URL_VAR)
-            .ok()
-            .filter(|u| !u.is_empty());
-        (backend, url)
-    });
-    if *b == Backend::Postgres && url.is_none() {
-        // Straight to stderr, past the test harness's capture: a skip is
-        // never silent.
-        let _ = std::io::Write::write_fmt(
-            &mut std::io::stderr(),
-            format_args!("skipped {test} on PostgreSQL: {POSTGRES_URL_VAR} is not set\n"),
-        );
-        return false;
-    }
-    true
+    *BACKEND.get_or_init(|| backend) == Backend::Sqlite
+        || ctem_store::testing::postgres_url(test).is_some()
 }
 
 /// For a PostgreSQL binary: a database URL in a schema of its own, and
-/// the guard that drops the schema. Schemas left by killed test runs are
-/// dropped first.
-fn test_database() -> Option<(String, DropSchema)> {
-    let (backend, url) = BACKEND.get()?;
-    if *backend != Backend::Postgres {
+/// the guard that drops the schema. Schemas left by killed test runs (or
+/// held by the shared server's static) are dropped first.
+fn test_database() -> Option<(String, TestSchema)> {
+    if BACKEND.get() != Some(&Backend::Postgres) {
         return None;
     }
-    let url = url.clone()?;
+    let url = ctem_store::testing::postgres_url("the test server")?;
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    if let Ok(mut c) = postgres::Client::connect(&url, postgres::NoTls) {
-        let stale: Vec<String> = c
-            .query(
-                "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ctemsrv\\_%'",
-                &[],
-            )
-            .map(|rows| rows.iter().map(|r| r.get::<_, String>(0)).collect())
-            .unwrap_or_default();
-        for name in stale {
-            let pid = name.split('_').nth(1).unwrap_or_default();
-            if !Path::new(&format!("/proc/{pid}")).exists() {
-                let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"));
-            }
-        }
-    }
-    let schema = format!(
-        "ctemsrv_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
+    TestSchema::drop_stale(&url, "ctemsrv");
+    let schema = TestSchema::new(
+        &url,
+        &format!(
+            "ctemsrv_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ),
     );
-    let sep = if url.contains('?') { '&' } else { '?' };
-    Some((
-        format!("{url}{sep}schema={schema}"),
-        DropSchema { url, schema },
-    ))
-}
-
-/// Drops a test server's PostgreSQL schema.
-pub struct DropSchema {
-    url: String,
-    schema: String,
-}
-
-impl Drop for DropSchema {
-    fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(&self.url, postgres::NoTls) {
-            let _ = c.batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS \"{}\" CASCADE",
-                self.schema
-            ));
-        }
-    }
+    Some((schema.location(), schema))
 }
 
 /// The demo estate, ingested and prioritised through the engine.

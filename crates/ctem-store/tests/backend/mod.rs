@@ -10,9 +10,6 @@
 use ctem_store::Store;
 use std::cell::RefCell;
 
-/// The variable naming the PostgreSQL database the tests may use.
-pub const POSTGRES_URL_VAR: &str = "CTEM_TEST_POSTGRES_URL";
-
 #[derive(Clone)]
 enum Current {
     Sqlite,
@@ -55,39 +52,6 @@ pub fn run_sqlite(test: fn()) {
     test();
 }
 
-/// The PostgreSQL URL, or `None` after printing that the test is skipped.
-pub fn postgres_url(test: &str) -> Option<String> {
-    match std::env::var(POSTGRES_URL_VAR) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            // Straight to stderr, past the test harness's capture: a skip is
-            // never silent.
-            let _ = std::io::Write::write_fmt(
-                &mut std::io::stderr(),
-                format_args!("skipped {test} on PostgreSQL: {POSTGRES_URL_VAR} is not set\n"),
-            );
-            None
-        }
-    }
-}
-
-/// Drops the test's schema when the test ends, passed or failed.
-struct DropSchema {
-    url: String,
-    schema: String,
-}
-
-impl Drop for DropSchema {
-    fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(&self.url, postgres::NoTls) {
-            let _ = c.batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS \"{}\" CASCADE",
-                self.schema
-            ));
-        }
-    }
-}
-
 /// A schema name unique to this test and process.
 pub fn schema_for(test: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -105,14 +69,11 @@ pub fn schema_for(test: &str) -> String {
 }
 
 pub fn run_postgres(name: &str, test: fn()) {
-    let Some(url) = postgres_url(name) else {
+    let Some(url) = ctem_store::testing::postgres_url(name) else {
         return;
     };
     let schema = schema_for(name);
-    let _cleanup = DropSchema {
-        url: url.clone(),
-        schema: schema.clone(),
-    };
+    let _cleanup = ctem_store::testing::TestSchema::new(&url, &schema);
     CURRENT.with(|c| *c.borrow_mut() = Some(Current::Postgres { url, schema }));
     test();
 }
